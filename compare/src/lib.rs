@@ -1,0 +1,1 @@
+//! playback-compare (work in progress).

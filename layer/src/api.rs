@@ -1,0 +1,157 @@
+//! Functions for code inside an operation: interception without an attribute,
+//! metadata, sampling decisions, time and randomness.
+
+use std::panic::Location;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::private_impl::{Call, Kind, OnMissing, Replayed, Site, fnv1a};
+use crate::scope::{self, OpRef};
+use crate::serialize::to_canonical;
+
+fn dynamic_site(kind: Kind, alias: &'static str, location: &'static Location<'static>) -> Site {
+    Site {
+        kind,
+        alias,
+        fallback_aliases: &[],
+        on_missing: OnMissing::Fail,
+        fail_on_missing: true,
+        signature: alias,
+        signature_hash: fnv1a(alias),
+        file: location.file(),
+        line: location.line(),
+    }
+}
+
+fn is_err_json<T: Serialize>(value: &T) -> bool {
+    // `Result` serializes as {"Err": ..}; nothing else is treated as an error.
+    matches!(serde_json::to_value(value), Ok(serde_json::Value::Object(m)) if m.len() == 1 && m.contains_key("Err"))
+}
+
+/// Intercepts a call site that cannot carry an attribute (a closure, a third-party
+/// client) as an input: `f`'s value is recorded under `alias` + `key`, and replayed
+/// instead of calling `f`.
+///
+/// Outside any operation it just calls `f`.
+///
+/// ```
+/// let rate: f64 = playback_layer::input("fx::rate", &("EUR", "USD"), || 1.08);
+/// assert_eq!(rate, 1.08);
+/// ```
+#[track_caller]
+pub fn input<K, T>(alias: &'static str, key: &K, f: impl FnOnce() -> T) -> T
+where
+    K: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+{
+    let site = dynamic_site(Kind::Input, alias, Location::caller());
+    intercept(&site, key, f)
+}
+
+/// Intercepts a call site as an output: `args` are recorded (and compared on replay),
+/// `f`'s value is recorded and replayed instead of calling `f`.
+///
+/// ```
+/// let sent: bool = playback_layer::output("mail::send", &("a@example.com", "hi"), || true);
+/// assert!(sent);
+/// ```
+#[track_caller]
+pub fn output<A, T>(alias: &'static str, args: &A, f: impl FnOnce() -> T) -> T
+where
+    A: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+{
+    let site = dynamic_site(Kind::Output, alias, Location::caller());
+    intercept(&site, args, f)
+}
+
+fn intercept<K, T>(site: &Site, key: &K, f: impl FnOnce() -> T) -> T
+where
+    K: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+{
+    let Some(mut call) = Call::begin(site) else {
+        return f();
+    };
+    call.whole(key);
+    if let Replayed::Value(v) = call.replay::<T>() {
+        return v;
+    }
+    let ret = f();
+    let err = is_err_json(&ret);
+    call.finish(&ret, err);
+    ret
+}
+
+/// The current time, recorded as an input: on replay it returns the recorded instant,
+/// so code that reads the clock replays deterministically.
+///
+/// ```
+/// let t = playback_layer::now();
+/// assert!(t >= std::time::UNIX_EPOCH);
+/// ```
+#[track_caller]
+pub fn now() -> SystemTime {
+    let site = dynamic_site(Kind::Input, "playback::now", Location::caller());
+    intercept(&site, &(), SystemTime::now)
+}
+
+/// Any value (a random seed, a generated id), recorded as an input named `name`: on
+/// replay the recorded value comes back, in call order.
+///
+/// ```
+/// let seed: u64 = playback_layer::value("seed", || 42);
+/// assert_eq!(seed, 42);
+/// ```
+#[track_caller]
+pub fn value<T>(name: &'static str, f: impl FnOnce() -> T) -> T
+where
+    T: Serialize + DeserializeOwned,
+{
+    let site = dynamic_site(Kind::Input, name, Location::caller());
+    intercept(&site, &(), f)
+}
+
+/// Adds `key = value` to the metadata of the operation being recorded. Does nothing
+/// outside an operation. Metadata is searchable with `Query::metadata`.
+///
+/// ```
+/// playback_layer::metadata("tenant", "acme"); // outside an operation: no effect
+/// ```
+pub fn metadata(key: &str, value: impl Serialize) {
+    if let Some(scope) = scope::current()
+        && let OpRef::Record(op) = &scope.op
+        && let Ok(v) = to_canonical(&value)
+    {
+        op.metadata(key.to_owned(), v);
+    }
+}
+
+/// Keeps the current operation whatever its sampling decision said, provided it is
+/// being captured (its category is sampled or uses `keep_errors`).
+///
+/// ```
+/// playback_layer::force_sample(); // outside an operation: no effect
+/// ```
+pub fn force_sample() {
+    if let Some(scope) = scope::current()
+        && let OpRef::Record(op) = &scope.op
+    {
+        op.force();
+    }
+}
+
+/// Drops the current operation's recording; the rest of the operation runs unrecorded.
+///
+/// ```
+/// playback_layer::discard(); // outside an operation: no effect
+/// ```
+pub fn discard() {
+    if let Some(scope) = scope::current()
+        && let OpRef::Record(op) = &scope.op
+    {
+        op.discard();
+    }
+}

@@ -1,0 +1,205 @@
+//! Configuring the recording layer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use playback_store::Store;
+use tracing_core::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::error::LayerError;
+use crate::layer::{FilteredPlaybackLayer, Mode, PlaybackFilter, PlaybackLayer};
+use crate::writer::{self, Config, PlaybackGuard};
+
+/// Configures a recording [`PlaybackLayer`].
+///
+/// ```
+/// use std::time::Duration;
+/// let (layer, guard) = playback_layer::PlaybackLayer::builder()
+///     .store(playback_store::MemoryStore::new())
+///     .sample_rate("checkout", 0.1)
+///     .keep_errors("checkout")
+///     .skip("healthcheck")
+///     .max_recording_size(1 << 20)
+///     .queue_capacity(256)
+///     .flush_timeout(Duration::from_secs(2))
+///     .build::<tracing_subscriber::Registry>()?;
+/// # drop((layer, guard));
+/// # Ok::<(), playback_layer::LayerError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct PlaybackLayerBuilder {
+    store: Option<Arc<dyn Store>>,
+    config: Config,
+    rate_error: Option<LayerError>,
+}
+
+impl PlaybackLayerBuilder {
+    /// Where recordings go (required).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder().store(playback_store::MemoryStore::new());
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Where recordings go, as a shared handle.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let store: Arc<dyn playback_store::Store> = Arc::new(playback_store::MemoryStore::new());
+    /// let b = playback_layer::PlaybackLayer::builder().shared_store(store);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The share of `category`'s operations to record, from 0.0 to 1.0. Decided when the
+    /// operation starts, so a sampled-out operation serializes nothing.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .sample_rate("checkout", 1.5);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_err());
+    /// ```
+    pub fn sample_rate(mut self, category: impl Into<String>, rate: f64) -> Self {
+        let category = category.into();
+        if !(0.0..=1.0).contains(&rate) {
+            self.rate_error = Some(LayerError::InvalidRate { category, rate });
+        } else {
+            self.config.rates.insert(category, rate);
+        }
+        self
+    }
+
+    /// The rate for categories without their own (default 1.0: record everything).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .default_sample_rate(0.01);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn default_sample_rate(mut self, rate: f64) -> Self {
+        if !(0.0..=1.0).contains(&rate) {
+            self.rate_error = Some(LayerError::InvalidRate {
+                category: "the default".into(),
+                rate,
+            });
+        } else {
+            self.config.default_rate = rate;
+        }
+        self
+    }
+
+    /// Captures every operation of `category`, and keeps the sampled ones plus every one
+    /// that returned an error or panicked.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .sample_rate("checkout", 0.0)
+    ///     .keep_errors("checkout");
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn keep_errors(mut self, category: impl Into<String>) -> Self {
+        self.config.keep_errors.insert(category.into());
+        self
+    }
+
+    /// Never records `category`.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .skip("healthcheck");
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn skip(mut self, category: impl Into<String>) -> Self {
+        self.config.skip.insert(category.into());
+        self
+    }
+
+    /// The largest recording, in bytes of serialized values (default 8 MiB). A larger one
+    /// stops capturing as soon as it crosses the limit, frees what it held, and is
+    /// counted as oversize.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .max_recording_size(0);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_err());
+    /// ```
+    pub fn max_recording_size(mut self, bytes: usize) -> Self {
+        self.config.max_recording_bytes = bytes;
+        self
+    }
+
+    /// How many finished recordings may wait for the writer (default 1024). When the
+    /// queue is full, a recording is dropped and counted; the caller never waits.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .queue_capacity(16);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn queue_capacity(mut self, n: usize) -> Self {
+        self.config.queue_capacity = n;
+        self
+    }
+
+    /// How long dropping the guard waits for pending recordings (default 5 s).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .flush_timeout(std::time::Duration::from_millis(500));
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.config.flush_timeout = timeout;
+        self
+    }
+
+    /// Builds the layer (wrapped in its own filter) and the guard that flushes on drop.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    /// let (layer, _guard) = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .build()?;
+    /// let _subscriber = tracing_subscriber::registry().with(layer);
+    /// # Ok::<(), playback_layer::LayerError>(())
+    /// ```
+    pub fn build<S>(self) -> Result<(FilteredPlaybackLayer<S>, PlaybackGuard), LayerError>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Some(e) = self.rate_error {
+            return Err(e);
+        }
+        let store = self.store.ok_or(LayerError::NoStore)?;
+        if self.config.max_recording_bytes == 0 {
+            return Err(LayerError::ZeroLimit {
+                setting: "max_recording_size",
+            });
+        }
+        if self.config.queue_capacity == 0 {
+            return Err(LayerError::ZeroLimit {
+                setting: "queue_capacity",
+            });
+        }
+        let (shared, guard) =
+            writer::start(self.config, store).map_err(|source| LayerError::Spawn { source })?;
+        let layer = PlaybackLayer::new(Mode::Record(shared)).with_filter(PlaybackFilter(()));
+        Ok((layer, guard))
+    }
+}

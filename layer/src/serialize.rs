@@ -1,0 +1,151 @@
+//! Guarded serialization: a failing or panicking `Serialize` impl becomes an error
+//! string, never a panic in the host.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// The message of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// Serializes `value` to raw JSON.
+pub(crate) fn to_raw<T: ?Sized + Serialize>(value: &T) -> Result<Box<RawValue>, String> {
+    match catch_unwind(AssertUnwindSafe(|| serde_json::value::to_raw_value(value))) {
+        Ok(Ok(raw)) => Ok(raw),
+        Ok(Err(e)) => Err(format!("value does not serialize: {e}")),
+        Err(p) => Err(format!(
+            "a Serialize impl panicked: {}",
+            panic_message(p.as_ref())
+        )),
+    }
+}
+
+/// Serializes `value` to a canonical JSON value: object keys sorted, so a `HashMap`
+/// argument always gives the same key.
+pub(crate) fn to_canonical<T: ?Sized + Serialize>(value: &T) -> Result<Value, String> {
+    match catch_unwind(AssertUnwindSafe(|| serde_json::to_value(value))) {
+        Ok(Ok(mut v)) => {
+            if !maps_are_sorted() {
+                sort_keys(&mut v);
+            }
+            Ok(v)
+        }
+        Ok(Err(e)) => Err(format!("value does not serialize: {e}")),
+        Err(p) => Err(format!(
+            "a Serialize impl panicked: {}",
+            panic_message(p.as_ref())
+        )),
+    }
+}
+
+/// serde_json's `Map` is a `BTreeMap` (sorted) unless some crate in the build enables
+/// its `preserve_order` feature; check once which one this build has.
+fn maps_are_sorted() -> bool {
+    static SORTED: OnceLock<bool> = OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut m = Map::new();
+        m.insert("b".into(), Value::Null);
+        m.insert("a".into(), Value::Null);
+        m.keys().next().map(String::as_str) == Some("a")
+    })
+}
+
+fn sort_keys(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, mut v) in entries {
+                sort_keys(&mut v);
+                map.insert(k, v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// Builds a JSON object from already-serialized fields.
+pub(crate) fn raw_object(fields: &[(&'static str, Box<RawValue>)]) -> Box<RawValue> {
+    let mut s = String::with_capacity(2 + fields.iter().map(|(n, v)| n.len() + v.get().len() + 4).sum::<usize>());
+    s.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        // Names are Rust identifiers or caller-given literals; escape them properly anyway.
+        s.push_str(&serde_json::to_string(name).unwrap_or_else(|_| "\"?\"".to_owned()));
+        s.push(':');
+        s.push_str(value.get());
+    }
+    s.push('}');
+    RawValue::from_string(s).unwrap_or_else(|_| crate::scope::empty_object())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct Boom;
+    impl Serialize for Boom {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            panic!("boom in serialize")
+        }
+    }
+
+    struct Fails;
+    impl Serialize for Fails {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no way"))
+        }
+    }
+
+    #[test]
+    fn hashmap_keys_are_canonical_whatever_the_insertion_order() {
+        let mut a = HashMap::new();
+        let mut b = HashMap::new();
+        for i in 0..50 {
+            a.insert(format!("k{i}"), i);
+        }
+        for i in (0..50).rev() {
+            b.insert(format!("k{i}"), i);
+        }
+        let a = serde_json::to_string(&to_canonical(&a).unwrap()).unwrap();
+        let b = serde_json::to_string(&to_canonical(&b).unwrap()).unwrap();
+        assert_eq!(a, b);
+        assert!(a.starts_with("{\"k0\":0,\"k1\":1,\"k10\":10"));
+    }
+
+    #[test]
+    fn a_panicking_serialize_impl_becomes_an_error() {
+        let err = to_raw(&Boom).unwrap_err();
+        assert!(err.contains("boom in serialize"), "{err}");
+        let err = to_canonical(&Boom).unwrap_err();
+        assert!(err.contains("panicked"), "{err}");
+    }
+
+    #[test]
+    fn a_failing_serialize_impl_becomes_an_error() {
+        assert!(to_raw(&Fails).unwrap_err().contains("no way"));
+    }
+
+    #[test]
+    fn raw_object_joins_fields() {
+        let obj = raw_object(&[("a", to_raw(&1).unwrap()), ("b", to_raw(&"x").unwrap())]);
+        assert_eq!(obj.get(), r#"{"a":1,"b":"x"}"#);
+    }
+}

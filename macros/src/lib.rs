@@ -1,0 +1,1 @@
+//! playback-macros (work in progress).

@@ -1,0 +1,288 @@
+//! The result of one replay: the recorded and the replayed side, in the same shape.
+
+use std::time::Duration;
+
+use playback_store::{InterceptionKind, RecordingId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One output call: its arguments (what the comparison looks at) and the value it
+/// returned.
+///
+/// ```
+/// use playback_replay::Output;
+/// let o = Output::new("shop::save_order", 1, serde_json::json!({"price": 5}), serde_json::json!({"Ok": 9}), false);
+/// assert_eq!(o.args["price"], 5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Output {
+    /// The output's alias.
+    pub alias: String,
+    /// 1-based invocation number of this alias.
+    pub invocation: u32,
+    /// The arguments, by name.
+    pub args: Value,
+    /// The return value.
+    pub value: Value,
+    /// Whether the return value is an `Err`.
+    pub error: bool,
+}
+
+impl Output {
+    /// Creates an output.
+    ///
+    /// ```
+    /// let o = playback_replay::Output::new("a", 1, serde_json::json!({}), serde_json::Value::Null, false);
+    /// assert_eq!(o.invocation, 1);
+    /// ```
+    pub fn new(alias: impl Into<String>, invocation: u32, args: Value, value: Value, error: bool) -> Self {
+        Output {
+            alias: alias.into(),
+            invocation,
+            args,
+            value,
+            error,
+        }
+    }
+}
+
+/// One side of a playback: what the operation returned and which outputs it made.
+///
+/// `result` is the operation's return value as JSON (`{"Ok": ..}` / `{"Err": ..}` for
+/// a `Result`), `{"panic": message}` when it panicked, or `null` when there was none.
+///
+/// ```
+/// use playback_replay::Side;
+/// let side = Side::new(serde_json::json!({"Ok": 1}), false, Vec::new(), std::time::Duration::ZERO);
+/// assert!(side.outputs().is_empty());
+/// assert_eq!(side.result()["Ok"], 1);
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Side {
+    result: Value,
+    error: bool,
+    outputs: Vec<Output>,
+    #[serde(with = "duration_us")]
+    duration: Duration,
+}
+
+impl Side {
+    /// Creates a side.
+    ///
+    /// ```
+    /// let s = playback_replay::Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// assert!(!s.is_error());
+    /// ```
+    pub fn new(result: Value, error: bool, outputs: Vec<Output>, duration: Duration) -> Self {
+        Side {
+            result,
+            error,
+            outputs,
+            duration,
+        }
+    }
+
+    /// The operation's result as JSON.
+    ///
+    /// ```
+    /// let s = playback_replay::Side::new(serde_json::json!(3), false, vec![], std::time::Duration::ZERO);
+    /// assert_eq!(s.result(), &serde_json::json!(3));
+    /// ```
+    pub fn result(&self) -> &Value {
+        &self.result
+    }
+
+    /// Whether the operation returned an `Err` or panicked.
+    ///
+    /// ```
+    /// let s = playback_replay::Side::new(serde_json::json!({"panic": "x"}), true, vec![], std::time::Duration::ZERO);
+    /// assert!(s.is_error());
+    /// ```
+    pub fn is_error(&self) -> bool {
+        self.error
+    }
+
+    /// The outputs, in call order.
+    ///
+    /// ```
+    /// let s = playback_replay::Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// assert_eq!(s.outputs().len(), 0);
+    /// ```
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
+    }
+
+    /// How long the operation took.
+    ///
+    /// ```
+    /// let d = std::time::Duration::from_micros(7);
+    /// let s = playback_replay::Side::new(serde_json::Value::Null, false, vec![], d);
+    /// assert_eq!(s.duration(), d);
+    /// ```
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+}
+
+/// Two sides are equal when their results and outputs are equal; durations are
+/// ignored, since no two runs take the same time.
+impl PartialEq for Side {
+    fn eq(&self, other: &Self) -> bool {
+        self.result == other.result && self.error == other.error && self.outputs == other.outputs
+    }
+}
+
+/// A recorded interception that the replay never used: a code path that disappeared.
+///
+/// ```
+/// use playback_replay::Unused;
+/// use playback_store::InterceptionKind;
+/// let u = Unused::new(InterceptionKind::Input, "shop::load_cart", 2, "src/shop.rs:10");
+/// assert_eq!(u.invocation, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Unused {
+    /// Input or output.
+    pub kind: InterceptionKind,
+    /// The alias.
+    pub alias: String,
+    /// The invocation number in the recording.
+    pub invocation: u32,
+    /// The recorded call site (`file:line`).
+    pub site: String,
+}
+
+impl Unused {
+    /// Creates an entry.
+    ///
+    /// ```
+    /// let u = playback_replay::Unused::new(playback_store::InterceptionKind::Output, "o", 1, "");
+    /// assert_eq!(u.alias, "o");
+    /// ```
+    pub fn new(kind: InterceptionKind, alias: impl Into<String>, invocation: u32, site: impl Into<String>) -> Self {
+        Unused {
+            kind,
+            alias: alias.into(),
+            invocation,
+            site: site.into(),
+        }
+    }
+}
+
+/// The result of replaying one recording.
+///
+/// ```
+/// use playback_replay::{Playback, Side};
+/// use std::time::Duration;
+/// let side = Side::new(serde_json::json!({"Ok": 1}), false, vec![], Duration::ZERO);
+/// let id = playback_store::RecordingId::generate();
+/// let p = Playback::new(id, "checkout", side.clone(), side, vec![]);
+/// assert_eq!(p.recorded(), p.replayed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Playback {
+    recording_id: RecordingId,
+    category: String,
+    recorded: Side,
+    replayed: Side,
+    unused: Vec<Unused>,
+}
+
+impl Playback {
+    /// Creates a playback.
+    ///
+    /// ```
+    /// use playback_replay::{Playback, Side};
+    /// let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert_eq!(p.category(), "c");
+    /// ```
+    pub fn new(recording_id: RecordingId, category: impl Into<String>, recorded: Side, replayed: Side, unused: Vec<Unused>) -> Self {
+        Playback {
+            recording_id,
+            category: category.into(),
+            recorded,
+            replayed,
+            unused,
+        }
+    }
+
+    /// The id of the replayed recording.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let id = playback_store::RecordingId::generate();
+    /// let p = Playback::new(id.clone(), "c", s.clone(), s, vec![]);
+    /// assert_eq!(p.recording_id(), &id);
+    /// ```
+    pub fn recording_id(&self) -> &RecordingId {
+        &self.recording_id
+    }
+
+    /// The operation's category.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "checkout", s.clone(), s, vec![]);
+    /// assert_eq!(p.category(), "checkout");
+    /// ```
+    pub fn category(&self) -> &str {
+        &self.category
+    }
+
+    /// What production did.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::json!(1), false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert_eq!(p.recorded().result(), &serde_json::json!(1));
+    /// ```
+    pub fn recorded(&self) -> &Side {
+        &self.recorded
+    }
+
+    /// What today's code did.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::json!(2), false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert_eq!(p.replayed().result(), &serde_json::json!(2));
+    /// ```
+    pub fn replayed(&self) -> &Side {
+        &self.replayed
+    }
+
+    /// Recorded interceptions that the replay never used.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert!(p.unused().is_empty());
+    /// ```
+    pub fn unused(&self) -> &[Unused] {
+        &self.unused
+    }
+}
+
+mod duration_us {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_micros(u64::deserialize(d)?))
+    }
+}

@@ -1,0 +1,1 @@
+//! playback-s3 (work in progress).

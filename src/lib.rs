@@ -1,0 +1,55 @@
+//! Record real operations of a running service through `tracing`, replay them later on
+//! new code in a sandbox, and compare what changed.
+//!
+//! A service that already uses `tracing` adds one layer and marks its functions:
+//!
+//! ```
+//! use playback::{DirStore, PlaybackLayer, Query, Store};
+//! use tracing_subscriber::prelude::*;
+//!
+//! #[derive(Debug, serde::Serialize, serde::Deserialize)]
+//! struct Cart { items: Vec<u64> }
+//!
+//! #[playback::instrument(playback = "operation")]
+//! fn checkout(cart_id: u64) -> Result<u64, String> {
+//!     let cart = load_cart(cart_id)?;   // an input: recorded, replayed instead of running
+//!     Ok(cart.items.iter().sum())       // pure code: not intercepted
+//! }
+//!
+//! #[playback::instrument(playback = "input")]
+//! fn load_cart(cart_id: u64) -> Result<Cart, String> {
+//!     Ok(Cart { items: vec![cart_id, 2, 3] })
+//! }
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = DirStore::new(dir.path())?;
+//! let (layer, guard) = PlaybackLayer::builder().store(store.clone()).build()?;
+//! let subscriber = tracing_subscriber::registry().with(layer);
+//! tracing::subscriber::with_default(subscriber, || checkout(1))?;
+//! guard.flush(std::time::Duration::from_secs(5));
+//!
+//! let recordings = store.find(&Query::category("checkout"))?;
+//! assert_eq!(recordings.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Feature flags
+//! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
+
+pub use playback_layer::{
+    Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
+    PlaybackLayerBuilder, Stats, StatsSnapshot, discard, force_sample, input, metadata, now,
+    output, value,
+};
+pub use playback_macros::instrument;
+pub use playback_store::{
+    Cmp, DirStore, FORMAT_VERSION, Interception, InterceptionKind, MemoryStore, MetaFilter,
+    OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError,
+    Summary, days,
+};
+
+/// What `#[playback::instrument]` expands to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use playback_layer::__private::*;
+}

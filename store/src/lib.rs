@@ -1,0 +1,37 @@
+//! Recording format and stores for [playback](https://docs.rs/playback).
+//!
+//! A [`Recording`] is one self-contained, versioned JSON document describing one
+//! operation: its arguments, result, metadata and every interception made inside it.
+//! A [`Store`] keeps recordings; [`MemoryStore`] is for tests and [`DirStore`] is the
+//! embedded default (one file per recording under `<root>/<category>/<YYYY-MM-DD>/<id>.json`).
+//!
+//! ```
+//! use playback_store::{MemoryStore, Query, Recording, Store};
+//!
+//! let store = MemoryStore::new();
+//! let rec = Recording::builder("checkout").build();
+//! store.put(&rec)?;
+//! let back = store.get(rec.id())?;
+//! assert_eq!(back.category(), "checkout");
+//! assert_eq!(store.find(&Query::category("checkout"))?.len(), 1);
+//! # Ok::<(), playback_store::StoreError>(())
+//! ```
+
+mod dir;
+mod error;
+mod format;
+mod id;
+mod memory;
+mod query;
+mod store;
+
+pub use crate::dir::DirStore;
+pub use crate::error::StoreError;
+pub use crate::format::{
+    FORMAT_VERSION, Interception, InterceptionKind, OpResult, Outcome, Recording, RecordingBuilder,
+    Summary,
+};
+pub use crate::id::{RecordingId, validate_category};
+pub use crate::memory::MemoryStore;
+pub use crate::query::{Cmp, MetaFilter, Query, days};
+pub use crate::store::Store;
