@@ -114,7 +114,8 @@ pub struct Interception {
     /// Whether the return value is an `Err`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub error: bool,
-    /// A hash of the call site's signature (alias, argument names and types, return type).
+    /// The call site's signature (argument names and types, return type), so replay can
+    /// tell a stale recording from a changed value.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub signature: String,
     /// The call site's `file:line`, for error messages.
@@ -184,12 +185,13 @@ impl Interception {
         }
     }
 
-    /// Sets the signature hash and the call site.
+    /// Sets the signature and the call site.
     ///
     /// ```
     /// use playback_store::Interception;
     /// let v = serde_json::value::to_raw_value(&1).unwrap();
-    /// let i = Interception::input("a", 1, serde_json::json!({}), v, false).with_site("9f2c", "src/lib.rs:3");
+    /// let i = Interception::input("a", 1, serde_json::json!({}), v, false)
+    ///     .with_site("fn a() -> u8", "src/lib.rs:3");
     /// assert_eq!(i.site, "src/lib.rs:3");
     /// ```
     pub fn with_site(mut self, signature: impl Into<String>, site: impl Into<String>) -> Self {
@@ -720,7 +722,10 @@ mod tests {
             .metadata("tenant", "acme")
             .metadata("items", 3)
             .arg("cart_id", to_raw_value(&42).unwrap())
-            .arg("coupon", to_raw_value(&json!({"code": "SPRING", "pct": 10})).unwrap())
+            .arg(
+                "coupon",
+                to_raw_value(&json!({"code": "SPRING", "pct": 10})).unwrap(),
+            )
             .interception(
                 Interception::input(
                     "shop::load_cart",
@@ -729,7 +734,10 @@ mod tests {
                     to_raw_value(&json!({"Ok": {"lines": [{"sku": "A1", "qty": 2}]}})).unwrap(),
                     false,
                 )
-                .with_site("5f3a9c1e", "src/shop.rs:12"),
+                .with_site(
+                    "fn load_cart(cart_id: u64) -> Result<Cart, DbError>",
+                    "src/shop.rs:12",
+                ),
             )
             .interception(Interception::input(
                 "playback::now",
@@ -746,7 +754,10 @@ mod tests {
                     to_raw_value(&json!({"Err": "smtp timeout"})).unwrap(),
                     true,
                 )
-                .with_site("77b0d2aa", "src/shop.rs:40"),
+                .with_site(
+                    "fn send_receipt(to: &str, total: u64) -> Result<(), MailError>",
+                    "src/shop.rs:40",
+                ),
             )
             .result(OpResult::Returned {
                 value: to_raw_value(&json!({"Ok": {"order_id": 9001}})).unwrap(),
@@ -777,7 +788,10 @@ mod tests {
         let bytes = fixed_recording().to_json().unwrap();
         for cut in [1, bytes.len() / 2, bytes.len() - 1] {
             let err = Recording::from_json_at(&bytes[..cut], "cut.json").unwrap_err();
-            assert!(matches!(err, StoreError::Corrupt { .. }), "cut at {cut}: {err:?}");
+            assert!(
+                matches!(err, StoreError::Corrupt { .. }),
+                "cut at {cut}: {err:?}"
+            );
             assert!(err.to_string().contains("cut.json"));
         }
         assert!(matches!(
@@ -792,7 +806,9 @@ mod tests {
         doc["format_version"] = json!("2.0");
         let err = Recording::from_json(doc.to_string().as_bytes()).unwrap_err();
         match &err {
-            StoreError::UnsupportedVersion { found, supported, .. } => {
+            StoreError::UnsupportedVersion {
+                found, supported, ..
+            } => {
                 assert_eq!(found, "2.0");
                 assert_eq!(*supported, FORMAT_VERSION);
             }
@@ -830,7 +846,10 @@ mod tests {
             let err = Recording::from_json(doc.to_string().as_bytes()).unwrap_err();
             match err {
                 StoreError::Corrupt { source, .. } => {
-                    assert!(source.to_string().contains("invalid recording id"), "{source}")
+                    assert!(
+                        source.to_string().contains("invalid recording id"),
+                        "{source}"
+                    )
                 }
                 other => panic!("{hostile:?} gave {other:?}"),
             }
@@ -844,6 +863,12 @@ mod tests {
         assert!(matches!(missing, StoreError::MissingArg { .. }));
         assert!(missing.to_string().contains("cart_id, coupon"), "{missing}");
         let wrong = rec.arg::<String>("cart_id").unwrap_err();
-        assert!(matches!(wrong, StoreError::ArgType { type_name: "alloc::string::String", .. }));
+        assert!(matches!(
+            wrong,
+            StoreError::ArgType {
+                type_name: "alloc::string::String",
+                ..
+            }
+        ));
     }
 }
