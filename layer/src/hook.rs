@@ -102,7 +102,12 @@ pub trait ReplayScope: Send + Sync + Debug + 'static {
     fn output(&self, site: &Site, args: &RawValue) -> Answer;
     /// A recorded value no longer deserializes into today's type: record the typed
     /// error and return the message the call site panics with.
-    fn type_mismatch(&self, site: &Site, type_name: &'static str, error: &serde_json::Error) -> String;
+    fn type_mismatch(
+        &self,
+        site: &Site,
+        type_name: &'static str,
+        error: &serde_json::Error,
+    ) -> String;
     /// The operation function started (macro operations only).
     fn begin_operation(&self, site: &Site) {
         let _ = site;

@@ -119,8 +119,12 @@ impl PlaybackLayer {
         }
     }
 
-    fn open_operation<S>(&self, attrs: &Attributes<'_>, fields: OpFields, span: &tracing_subscriber::registry::SpanRef<'_, S>)
-    where
+    fn open_operation<S>(
+        &self,
+        attrs: &Attributes<'_>,
+        fields: OpFields,
+        span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let meta = attrs.metadata();
@@ -142,7 +146,13 @@ impl PlaybackLayer {
                     return;
                 }
                 let operation = format!("{}::{}", meta.target(), meta.name());
-                let op = RecordOp::new(shared.clone(), category, operation, sampled, fields.metadata);
+                let op = RecordOp::new(
+                    shared.clone(),
+                    category,
+                    operation,
+                    sampled,
+                    fields.metadata,
+                );
                 ext.insert(ScopeExt(Arc::new(SpanScope {
                     op: OpRef::Record(Arc::new(op)),
                     intercepting: AtomicBool::new(false),

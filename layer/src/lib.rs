@@ -61,8 +61,8 @@ pub use crate::writer::{PlaybackGuard, Stats, StatsSnapshot};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::private_impl::{
-        Call, CatchUnwind, IsErrOther, IsErrResult, Kind, OnMissing, OpCall, Recordable,
-        Replayed, Site, catch_unwind, catch_unwind_async, fnv1a,
+        Call, CatchUnwind, IsErrOther, IsErrResult, Kind, OnMissing, OpCall, Recordable, Replayed,
+        Site, catch_unwind, catch_unwind_async, fnv1a,
     };
 }
 

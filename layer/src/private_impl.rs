@@ -131,7 +131,7 @@ pub const fn fnv1a(s: &str) -> u64 {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be recorded by playback: it does not implement `serde::Serialize`",
     label = "this value is recorded by `#[playback::instrument]`",
-    note = "derive `serde::Serialize` for it, add the argument to `skip(...)`, or convert it with `with(arg = path)`"
+    note = "derive `serde::Serialize` for it; for an argument, add it to `skip(...)` or convert it with `with(arg = path)`; for a return value, convert it with `with = path`"
 )]
 pub trait Recordable: serde::Serialize {}
 impl<T: ?Sized + serde::Serialize> Recordable for T {}

@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use playback_store::{
-    Interception, InterceptionKind, OpResult, Outcome, Recording, RecordingId,
-};
+use playback_store::{Interception, InterceptionKind, OpResult, Outcome, Recording, RecordingId};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -208,10 +206,8 @@ impl RecordOp {
                 c.error,
             ),
         };
-        st.interceptions.push(i.with_site(
-            format!("{:016x}", site.signature_hash),
-            format!("{}:{}", site.file, site.line),
-        ));
+        st.interceptions
+            .push(i.with_site(site.signature, format!("{}:{}", site.file, site.line)));
     }
 
     pub(crate) fn begin_operation(&self, alias: &str) {
@@ -222,8 +218,7 @@ impl RecordOp {
 
     pub(crate) fn arg(&self, name: &str, value: Box<RawValue>) {
         let mut st = self.state.lock();
-        if st.closed || self.is_dead() || !self.account(&mut st, value.get().len() + name.len())
-        {
+        if st.closed || self.is_dead() || !self.account(&mut st, value.get().len() + name.len()) {
             return;
         }
         // tracing records the arguments as Debug fields too; the JSON argument wins.

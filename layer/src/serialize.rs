@@ -79,7 +79,12 @@ fn sort_keys(v: &mut Value) {
 
 /// Builds a JSON object from already-serialized fields.
 pub(crate) fn raw_object(fields: &[(&'static str, Box<RawValue>)]) -> Box<RawValue> {
-    let mut s = String::with_capacity(2 + fields.iter().map(|(n, v)| n.len() + v.get().len() + 4).sum::<usize>());
+    let mut s = String::with_capacity(
+        2 + fields
+            .iter()
+            .map(|(n, v)| n.len() + v.get().len() + 4)
+            .sum::<usize>(),
+    );
     s.push('{');
     for (i, (name, value)) in fields.iter().enumerate() {
         if i > 0 {

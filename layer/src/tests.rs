@@ -56,7 +56,10 @@ fn records_a_sync_operation_with_inputs_and_outputs() {
     assert_eq!(rec.metadata["tenant"], "acme");
     assert_eq!(rec.interceptions.len(), 2);
     let i = &rec.interceptions[0];
-    assert_eq!((i.kind, i.alias.as_str(), i.invocation), (InterceptionKind::Input, "db::price", 1));
+    assert_eq!(
+        (i.kind, i.alias.as_str(), i.invocation),
+        (InterceptionKind::Input, "db::price", 1)
+    );
     assert_eq!(i.key, Some(serde_json::json!(7)));
     assert_eq!(i.value_json(), serde_json::json!(42));
     let o = &rec.interceptions[1];
@@ -91,10 +94,18 @@ fn repeated_identical_inputs_are_kept_in_call_order() {
     });
     flush(&guard);
     let rec = &recordings(&store)[0];
-    let values: Vec<_> = rec.interceptions.iter().map(|i| (i.invocation, i.value_json())).collect();
+    let values: Vec<_> = rec
+        .interceptions
+        .iter()
+        .map(|i| (i.invocation, i.value_json()))
+        .collect();
     assert_eq!(
         values,
-        vec![(1, serde_json::json!(0)), (2, serde_json::json!(10)), (3, serde_json::json!(20))]
+        vec![
+            (1, serde_json::json!(0)),
+            (2, serde_json::json!(10)),
+            (3, serde_json::json!(20))
+        ]
     );
 }
 
@@ -164,7 +175,9 @@ fn sampling_keeps_about_the_configured_share() {
 #[test]
 fn a_sampled_out_operation_captures_nothing() {
     let store = MemoryStore::new();
-    let builder = PlaybackLayer::builder().store(store.clone()).sample_rate("c", 0.0);
+    let builder = PlaybackLayer::builder()
+        .store(store.clone())
+        .sample_rate("c", 0.0);
     let (_, guard) = with_layer(builder, || {
         let span = tracing::info_span!("c", playback = "operation");
         let _e = span.enter();
@@ -188,8 +201,13 @@ fn keep_errors_keeps_every_failure_and_the_sampled_successes() {
         for i in 0..100u32 {
             let span = tracing::info_span!("pay", playback = "operation", i);
             let _e = span.enter();
-            let r: Result<u32, String> =
-                input("bank::charge", &i, || if i % 10 == 0 { Err("declined".into()) } else { Ok(i) });
+            let r: Result<u32, String> = input("bank::charge", &i, || {
+                if i % 10 == 0 {
+                    Err("declined".into())
+                } else {
+                    Ok(i)
+                }
+            });
             if i % 10 == 0 {
                 // an operation that ends in an error: mark it through the function API
                 // the macro uses for results
@@ -262,7 +280,9 @@ fn metadata_includes_span_fields_recorded_later_and_explicit_metadata() {
 #[test]
 fn an_oversize_recording_is_dropped_and_counted() {
     let store = MemoryStore::new();
-    let builder = PlaybackLayer::builder().store(store.clone()).max_recording_size(1000);
+    let builder = PlaybackLayer::builder()
+        .store(store.clone())
+        .max_recording_size(1000);
     let (_, guard) = with_layer(builder, || {
         let span = tracing::info_span!("big", playback = "operation");
         let _e = span.enter();
@@ -304,7 +324,10 @@ fn a_panicking_serialize_impl_never_reaches_the_host() {
 fn an_envfilter_denying_everything_on_fmt_does_not_stop_recording() {
     use tracing_subscriber::EnvFilter;
     let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder().store(store.clone()).build().unwrap();
+    let (layer, guard) = PlaybackLayer::builder()
+        .store(store.clone())
+        .build()
+        .unwrap();
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::sink)
         .with_filter(EnvFilter::new("off"));
@@ -325,7 +348,10 @@ fn payloads_never_reach_other_layers() {
     struct Captured(Arc<Mutex<Vec<String>>>);
     impl std::io::Write for Captured {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().push(String::from_utf8_lossy(buf).into_owned());
+            self.0
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(buf).into_owned());
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -335,7 +361,10 @@ fn payloads_never_reach_other_layers() {
     let out = Captured::default();
     let writer = out.clone();
     let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder().store(store.clone()).build().unwrap();
+    let (layer, guard) = PlaybackLayer::builder()
+        .store(store.clone())
+        .build()
+        .unwrap();
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(move || writer.clone())
         .with_filter(tracing_subscriber::filter::LevelFilter::TRACE);
@@ -350,7 +379,10 @@ fn payloads_never_reach_other_layers() {
     let logged = out.0.lock().unwrap().join("");
     assert!(logged.contains("done"), "fmt still logs: {logged}");
     assert!(!logged.contains("token-for-7"), "payload leaked: {logged}");
-    assert_eq!(recordings(&store)[0].interceptions[0].value_json(), "token-for-7");
+    assert_eq!(
+        recordings(&store)[0].interceptions[0].value_json(),
+        "token-for-7"
+    );
 }
 
 /// A store whose `put` waits until the test lets it go.
@@ -379,7 +411,10 @@ impl Store for BlockingStore {
 fn a_full_queue_drops_and_counts_without_blocking_the_caller() {
     let (open_gate, gate) = mpsc::channel();
     let inner = MemoryStore::new();
-    let store = BlockingStore { inner: inner.clone(), gate: Mutex::new(gate) };
+    let store = BlockingStore {
+        inner: inner.clone(),
+        gate: Mutex::new(gate),
+    };
     let builder = PlaybackLayer::builder().store(store).queue_capacity(2);
     let (_, guard) = with_layer(builder, || {
         for i in 0..10u32 {

@@ -4,9 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use parking_lot::Mutex;
 
 use playback_store::{Recording, Store};
 
@@ -68,16 +73,31 @@ impl Config {
     }
 }
 
-pub(crate) enum Msg {
-    Put(Box<Recording>),
-    Flush(SyncSender<()>, Instant),
+/// How often an idle writer looks at the queue. Producers never wake it for a single
+/// recording (a futex wake on the request path costs microseconds); they wake it only
+/// when the queue is half full, and a flush wakes it at once.
+const POLL: Duration = Duration::from_millis(10);
+
+/// The queue between closing spans and the writer thread.
+struct Queue {
+    items: ArrayQueue<Box<Recording>>,
+    flushes: Mutex<Vec<(SyncSender<()>, Instant)>>,
+    writer: OnceLock<Thread>,
+}
+
+impl Queue {
+    fn wake(&self) {
+        if let Some(t) = self.writer.get() {
+            t.unpark();
+        }
+    }
 }
 
 /// State shared by the layer, its recording scopes and the guard.
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) stats: Arc<Counters>,
-    tx: SyncSender<Msg>,
+    queue: Arc<Queue>,
 }
 
 impl fmt::Debug for Shared {
@@ -89,11 +109,20 @@ impl fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Hands a finished recording to the writer; never blocks.
+    /// Hands a finished recording to the writer; never blocks, never makes a syscall
+    /// unless the queue is half full.
     pub(crate) fn submit(&self, rec: Recording) {
-        match self.tx.try_send(Msg::Put(Box::new(rec))) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.stats.dropped.inc(),
+        let q = &self.queue;
+        match q.items.push(Box::new(rec)) {
+            Ok(()) => {
+                if q.items.len() * 2 >= q.items.capacity() {
+                    q.wake();
+                }
+            }
+            Err(_) => {
+                self.stats.dropped.inc();
+                q.wake();
+            }
         }
     }
 
@@ -108,7 +137,7 @@ impl Shared {
 fn log_limited(stats: &Counters, log: impl FnOnce()) {
     let n = stats.logged.get();
     stats.logged.inc();
-    if n < 10 || n % 1000 == 0 {
+    if n < 10 || n.is_multiple_of(1000) {
         log();
     }
 }
@@ -118,54 +147,74 @@ pub(crate) fn start(
     config: Config,
     store: Arc<dyn Store>,
 ) -> std::io::Result<(Arc<Shared>, PlaybackGuard)> {
-    let (tx, rx) = sync_channel(config.queue_capacity.max(1));
+    let queue = Arc::new(Queue {
+        items: ArrayQueue::new(config.queue_capacity.max(1)),
+        flushes: Mutex::new(Vec::new()),
+        writer: OnceLock::new(),
+    });
     let stats = Arc::new(Counters::default());
     let timeout = config.flush_timeout;
-    {
+    let handle = {
         let stats = stats.clone();
         let store = store.clone();
+        let queue = queue.clone();
         std::thread::Builder::new()
             .name("playback-writer".into())
-            .spawn(move || run(rx, store, stats))?;
-    }
+            .spawn(move || run(&queue, &*store, &stats))?
+    };
+    let _ = queue.writer.set(handle.thread().clone());
     let guard = PlaybackGuard {
-        tx: tx.clone(),
+        queue: queue.clone(),
         stats: Stats {
             counters: stats.clone(),
-            store: store.clone(),
+            store,
         },
         timeout,
     };
-    Ok((Arc::new(Shared { config, stats, tx }), guard))
+    Ok((
+        Arc::new(Shared {
+            config,
+            stats,
+            queue,
+        }),
+        guard,
+    ))
 }
 
-fn run(rx: Receiver<Msg>, store: Arc<dyn Store>, stats: Arc<Counters>) {
-    while let Ok(msg) = rx.recv() {
-        match msg {
-            Msg::Put(rec) => {
-                let result =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.put(&rec)));
-                match result {
-                    Ok(Ok(())) => stats.recorded.inc(),
-                    Ok(Err(e)) => {
-                        stats.failed.inc();
-                        log_limited(&stats, || {
-                            tracing::warn!(target: "playback", error = %e, id = %rec.id, "playback: failed to store recording");
-                        });
-                    }
-                    Err(_) => {
-                        stats.failed.inc();
-                        log_limited(&stats, || {
-                            tracing::warn!(target: "playback", id = %rec.id, "playback: the store panicked while storing a recording");
-                        });
-                    }
-                }
-            }
-            Msg::Flush(ack, deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let _ = store.flush(left);
-                let _ = ack.try_send(());
-            }
+fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters) {
+    loop {
+        let flushes = std::mem::take(&mut *queue.flushes.lock());
+        while let Some(rec) = queue.items.pop() {
+            write(store, stats, &rec);
+        }
+        for (ack, deadline) in flushes {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = store.flush(left);
+            let _ = ack.try_send(());
+        }
+        // The layer and the guard are gone: nothing can be queued any more.
+        if Arc::strong_count(queue) == 1 && queue.items.is_empty() {
+            return;
+        }
+        std::thread::park_timeout(POLL);
+    }
+}
+
+fn write(store: &dyn Store, stats: &Counters, rec: &Recording) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.put(rec)));
+    match result {
+        Ok(Ok(())) => stats.recorded.inc(),
+        Ok(Err(e)) => {
+            stats.failed.inc();
+            log_limited(stats, || {
+                tracing::warn!(target: "playback", error = %e, id = %rec.id, "playback: failed to store recording");
+            });
+        }
+        Err(_) => {
+            stats.failed.inc();
+            log_limited(stats, || {
+                tracing::warn!(target: "playback", id = %rec.id, "playback: the store panicked while storing a recording");
+            });
         }
     }
 }
@@ -255,7 +304,7 @@ pub struct StatsSnapshot {
 /// ```
 #[must_use = "dropping the guard flushes and stops waiting for pending recordings; keep it alive for the program's lifetime"]
 pub struct PlaybackGuard {
-    tx: SyncSender<Msg>,
+    queue: Arc<Queue>,
     stats: Stats,
     timeout: Duration,
 }
@@ -294,22 +343,8 @@ impl PlaybackGuard {
     pub fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let (ack_tx, ack_rx) = sync_channel(1);
-        let mut msg = Msg::Flush(ack_tx, deadline);
-        loop {
-            match self.tx.try_send(msg) {
-                Ok(()) => break,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(m)) => {
-                    if Instant::now() >= deadline {
-                        return false;
-                    }
-                    msg = m;
-                    // The queue is full: give the writer a moment to drain it.
-                    std::thread::yield_now();
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        self.queue.flushes.lock().push((ack_tx, deadline));
+        self.queue.wake();
         ack_rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()

@@ -1,0 +1,213 @@
+//! The recording hot paths, each against its baseline in the same run.
+//!
+//! `cargo bench --bench record`
+//!
+//! 1. an instrumented call outside any operation vs plain `#[tracing::instrument]`;
+//! 2. an operation with one input and one output (~100 B values), recorded to a
+//!    MemoryStore, vs the same functions with plain `#[tracing::instrument]`;
+//! 3. the same with ~100 KB values vs `serde_json::to_vec` of those values alone;
+//! 4. a sampled-out operation vs plain `#[tracing::instrument]`.
+//!
+//! Recorded operations are timed end to end: every 1,000 operations the bench waits
+//! for the background writer to store them, inside the timed region, so the writer's
+//! JSON encoding and store write are counted and nothing is dropped.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use playback::{MemoryStore, PlaybackGuard, PlaybackLayer};
+use serde::{Deserialize, Serialize};
+use tracing_subscriber::prelude::*;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Payload {
+    id: u64,
+    name: String,
+    tags: Vec<String>,
+    data: Vec<u32>,
+}
+
+/// A value whose JSON is about `bytes` long.
+fn payload(bytes: usize) -> Payload {
+    let mut p = Payload {
+        id: 42,
+        name: "customer-0042".into(),
+        tags: vec!["gold".into(), "eu".into()],
+        data: Vec::new(),
+    };
+    let mut i = 0u32;
+    while serde_json::to_vec(&p).unwrap().len() < bytes {
+        // grow in chunks so large payloads do not take quadratic time to build
+        let chunk = ((bytes - serde_json::to_vec(&p).unwrap().len()) / 5).max(1);
+        for _ in 0..chunk {
+            p.data.push(i % 1000);
+            i += 1;
+        }
+    }
+    p
+}
+
+// ---- with playback ----
+
+#[playback::instrument(playback = "operation", skip_all)]
+fn op_pb(key: u64, p: &Payload) -> u64 {
+    let v = input_pb(key, p);
+    output_pb(&v);
+    v.id
+}
+
+#[playback::instrument(playback = "input", skip(p))]
+fn input_pb(key: u64, p: &Payload) -> Payload {
+    let _ = key;
+    p.clone()
+}
+
+#[playback::instrument(playback = "output")]
+fn output_pb(v: &Payload) -> bool {
+    black_box(v.id) > 0
+}
+
+// ---- baseline: plain tracing ----
+
+#[tracing::instrument(skip_all)]
+fn op_plain(key: u64, p: &Payload) -> u64 {
+    let v = input_plain(key, p);
+    output_plain(&v);
+    v.id
+}
+
+#[tracing::instrument(skip(p))]
+fn input_plain(key: u64, p: &Payload) -> Payload {
+    let _ = key;
+    p.clone()
+}
+
+#[tracing::instrument]
+fn output_plain(v: &Payload) -> bool {
+    black_box(v.id) > 0
+}
+
+#[playback::instrument(playback = "input")]
+fn lookup_pb(key: u64) -> u64 {
+    black_box(key) + 1
+}
+
+#[tracing::instrument]
+fn lookup_plain(key: u64) -> u64 {
+    black_box(key) + 1
+}
+
+fn recording_dispatch(rate: f64) -> (tracing::Dispatch, PlaybackGuard) {
+    let (layer, guard) = PlaybackLayer::builder()
+        .store(MemoryStore::new())
+        .sample_rate("op_pb", rate)
+        .queue_capacity(4096)
+        .build()
+        .unwrap();
+    (
+        tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+    )
+}
+
+/// Runs `f` `iters` times, waiting for the writer every 1,000 calls, all timed.
+fn timed_with_flush(iters: u64, guard: &PlaybackGuard, mut f: impl FnMut(u64)) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters {
+        f(i);
+        if i % 1000 == 999 {
+            guard.flush(Duration::from_secs(30));
+        }
+    }
+    guard.flush(Duration::from_secs(30));
+    start.elapsed()
+}
+
+fn outside_operation(c: &mut Criterion) {
+    let (dispatch, _guard) = recording_dispatch(1.0);
+    let mut g = c.benchmark_group("1_call_outside_operation");
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("tracing_instrument", |b| {
+            b.iter(|| lookup_plain(black_box(7)))
+        });
+        g.bench_function("playback_instrument", |b| {
+            b.iter(|| lookup_pb(black_box(7)))
+        });
+    });
+    g.finish();
+}
+
+fn small_operation(c: &mut Criterion) {
+    let p = payload(100);
+    assert!((80..=140).contains(&serde_json::to_vec(&p).unwrap().len()));
+    let mut g = c.benchmark_group("2_operation_100B");
+    let (dispatch, guard) = recording_dispatch(1.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("tracing_instrument", |b| {
+            b.iter(|| op_plain(black_box(1), &p))
+        });
+        g.bench_function("playback_recorded", |b| {
+            b.iter_custom(|iters| {
+                timed_with_flush(iters, &guard, |i| {
+                    black_box(op_pb(i, &p));
+                })
+            })
+        });
+    });
+    let s = guard.stats().snapshot();
+    assert_eq!(s.dropped + s.failed + s.oversize, 0, "{s:?}");
+    g.finish();
+}
+
+fn large_operation(c: &mut Criterion) {
+    let p = payload(100_000);
+    assert!((90_000..=130_000).contains(&serde_json::to_vec(&p).unwrap().len()));
+    let mut g = c.benchmark_group("3_operation_100KB");
+    g.sample_size(20);
+    g.bench_function("serde_json_to_vec_baseline", |b| {
+        // what the operation records: the input's value and the output's argument
+        b.iter(|| {
+            let a = serde_json::to_vec(black_box(&p)).unwrap();
+            let b2 = serde_json::to_vec(black_box(&p)).unwrap();
+            (a.len(), b2.len())
+        })
+    });
+    let (dispatch, guard) = recording_dispatch(1.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("playback_recorded", |b| {
+            b.iter_custom(|iters| {
+                timed_with_flush(iters, &guard, |i| {
+                    black_box(op_pb(i, &p));
+                })
+            })
+        });
+    });
+    let s = guard.stats().snapshot();
+    assert_eq!(s.dropped + s.failed + s.oversize, 0, "{s:?}");
+    g.finish();
+}
+
+fn sampled_out_operation(c: &mut Criterion) {
+    let p = payload(100);
+    let (dispatch, _guard) = recording_dispatch(0.0);
+    let mut g = c.benchmark_group("4_sampled_out_operation");
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("tracing_instrument", |b| {
+            b.iter(|| op_plain(black_box(1), &p))
+        });
+        g.bench_function("playback_sampled_out", |b| {
+            b.iter(|| op_pb(black_box(1), &p))
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    outside_operation,
+    small_operation,
+    large_operation,
+    sampled_out_operation
+);
+criterion_main!(benches);

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `playback` facade, as a user sees it. One binary, one module
+//! per area.
+
+mod macros_ui;
+mod record;
+mod replay;
