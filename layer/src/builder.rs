@@ -74,7 +74,7 @@ impl PlaybackLayerBuilder {
         if !(0.0..=1.0).contains(&rate) {
             self.rate_error = Some(LayerError::InvalidRate { category, rate });
         } else {
-            self.config.rates.insert(category, rate);
+            self.config.rule(category).rate = Some(rate);
         }
         self
     }
@@ -110,7 +110,7 @@ impl PlaybackLayerBuilder {
     /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
     /// ```
     pub fn keep_errors(mut self, category: impl Into<String>) -> Self {
-        self.config.keep_errors.insert(category.into());
+        self.config.rule(category.into()).keep_errors = true;
         self
     }
 
@@ -123,7 +123,7 @@ impl PlaybackLayerBuilder {
     /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
     /// ```
     pub fn skip(mut self, category: impl Into<String>) -> Self {
-        self.config.skip.insert(category.into());
+        self.config.rule(category.into()).skip = true;
         self
     }
 
@@ -199,7 +199,10 @@ impl PlaybackLayerBuilder {
         }
         let (shared, guard) =
             writer::start(self.config, store).map_err(|source| LayerError::Spawn { source })?;
-        let layer = PlaybackLayer::new(Mode::Record(shared)).with_filter(PlaybackFilter(()));
+        let filter = PlaybackFilter {
+            sampler: Some(shared.clone()),
+        };
+        let layer = PlaybackLayer::new(Mode::Record(shared)).with_filter(filter);
         Ok((layer, guard))
     }
 }

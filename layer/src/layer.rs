@@ -1,5 +1,7 @@
 //! The tracing layer and its per-layer filter.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,8 +17,8 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::builder::PlaybackLayerBuilder;
 use crate::hook::{OpInfo, ReplayHook};
-use crate::scope::{self, NotCaptured, OpRef, RecordOp, ScopeExt, SpanScope};
-use crate::writer::Shared;
+use crate::scope::{self, NotCaptured, OpName, OpRef, RecordOp, ScopeExt, SpanScope};
+use crate::writer::{Decision, Shared};
 
 /// The field that marks an operation span: `playback = "operation"`.
 const MARKER: &str = "playback";
@@ -101,7 +103,10 @@ impl PlaybackLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        Layer::with_filter(PlaybackLayer::new(Mode::Replay(hook)), PlaybackFilter(()))
+        Layer::with_filter(
+            PlaybackLayer::new(Mode::Replay(hook)),
+            PlaybackFilter { sampler: None },
+        )
     }
 
     /// The replay hook, when this layer replays.
@@ -128,24 +133,29 @@ impl PlaybackLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let meta = attrs.metadata();
-        let category = fields.category.unwrap_or_else(|| meta.name().to_owned());
+        let category: Cow<'static, str> = match fields.category {
+            Some(c) => Cow::Owned(c),
+            None => Cow::Borrowed(meta.name()),
+        };
         let mut ext = span.extensions_mut();
         match &self.mode {
             Mode::Record(shared) => {
-                let cfg = &shared.config;
-                if cfg.skip.contains(&category) {
+                // Usually the filter already decided (see `PlaybackFilter::enabled`).
+                let decision = take_decision(meta).unwrap_or_else(|| {
+                    let d = shared.config.decide(&category);
+                    if d == Decision::Out {
+                        shared.stats.sampled_out.inc();
+                    }
+                    d
+                });
+                let Decision::In { sampled } = decision else {
                     ext.insert(NotCaptured);
                     return;
-                }
-                let rate = cfg.rate(&category);
-                let sampled = rate >= 1.0 || (rate > 0.0 && fastrand::f64() < rate);
-                let keep_errors = cfg.keep_errors.contains(&category);
-                if !sampled && !keep_errors {
-                    shared.stats.sampled_out.inc();
-                    ext.insert(NotCaptured);
-                    return;
-                }
-                let operation = format!("{}::{}", meta.target(), meta.name());
+                };
+                let operation = OpName::Span {
+                    target: meta.target(),
+                    name: meta.name(),
+                };
                 let op = RecordOp::new(
                     shared.clone(),
                     category,
@@ -293,6 +303,9 @@ fn is_marked(meta: &Metadata<'_>) -> bool {
 /// operation, and nothing else, so other layers' filters never hide operations from
 /// it and it never sees events (payloads never travel as events).
 ///
+/// It also makes the sampling decision: a sampled-out operation is never enabled for
+/// the layer, so it costs no more than its plain tracing span.
+///
 /// ```
 /// use tracing_subscriber::prelude::*;
 /// let (layer, _guard) = playback_layer::PlaybackLayer::builder()
@@ -302,18 +315,64 @@ fn is_marked(meta: &Metadata<'_>) -> bool {
 /// # Ok::<(), playback_layer::LayerError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct PlaybackFilter(pub(crate) ());
+pub struct PlaybackFilter {
+    /// Recording layers sample; replaying layers take every operation.
+    pub(crate) sampler: Option<Arc<Shared>>,
+}
+
+thread_local! {
+    /// The decision `enabled` just made, for the `on_new_span` that follows it on this
+    /// thread, keyed by the callsite's metadata.
+    static DECISION: Cell<Option<(usize, Decision)>> = const { Cell::new(None) };
+}
+
+fn meta_key(meta: &Metadata<'_>) -> usize {
+    std::ptr::from_ref(meta) as usize
+}
+
+fn take_decision(meta: &Metadata<'_>) -> Option<Decision> {
+    let (key, d) = DECISION.try_with(Cell::take).ok().flatten()?;
+    (key == meta_key(meta)).then_some(d)
+}
 
 impl<S> Filter<S> for PlaybackFilter {
     #[inline]
     fn enabled(&self, meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        meta.is_span() && (is_marked(meta) || scope::is_active())
+        if !meta.is_span() {
+            return false;
+        }
+        if scope::is_active() {
+            // inside a captured operation: everything belongs to it
+            return true;
+        }
+        if !is_marked(meta) {
+            return false;
+        }
+        let Some(shared) = &self.sampler else {
+            return true;
+        };
+        if meta.fields().field(CATEGORY).is_some() {
+            // the category is a field value, which only `on_new_span` can read
+            return true;
+        }
+        let decision = shared.config.decide(meta.name());
+        match decision {
+            Decision::In { .. } => {
+                let _ = DECISION.try_with(|d| d.set(Some((meta_key(meta), decision))));
+                true
+            }
+            Decision::Out => {
+                shared.stats.sampled_out.inc();
+                false
+            }
+            Decision::Skip => false,
+        }
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
         if !meta.is_span() {
             Interest::never()
-        } else if is_marked(meta) {
+        } else if is_marked(meta) && self.sampler.is_none() {
             Interest::always()
         } else {
             Interest::sometimes()

@@ -2,11 +2,12 @@
 //! entered scoped spans that makes the check at an instrumented call site cost a
 //! thread-local read.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use playback_store::{Interception, InterceptionKind, OpResult, Outcome, Recording, RecordingId};
@@ -94,12 +95,103 @@ pub(crate) fn current() -> Option<Arc<SpanScope>> {
         .flatten()
 }
 
+/// How the operation is named in its recording; formatted by the writer, off the
+/// request path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OpName {
+    Span {
+        target: &'static str,
+        name: &'static str,
+    },
+    Alias(&'static str),
+}
+
+impl OpName {
+    fn render(self) -> String {
+        match self {
+            OpName::Span { target, name } => format!("{target}::{name}"),
+            OpName::Alias(alias) => alias.to_owned(),
+        }
+    }
+}
+
+/// One interception as captured on the request path: static call-site data and
+/// already-serialized values. The writer turns it into an [`Interception`].
+#[derive(Debug)]
+pub(crate) struct Pending {
+    kind: InterceptionKind,
+    site: Site,
+    invocation: u32,
+    key: Option<Value>,
+    args: Option<Box<RawValue>>,
+    value: Box<RawValue>,
+    error: bool,
+}
+
+impl Pending {
+    fn into_interception(self) -> Interception {
+        let site = self.site.location();
+        let i = match self.kind {
+            InterceptionKind::Output => Interception::output(
+                self.site.alias,
+                self.invocation,
+                self.args.unwrap_or_else(empty_object),
+                self.value,
+                self.error,
+            ),
+            _ => Interception::input(
+                self.site.alias,
+                self.invocation,
+                self.key.unwrap_or(Value::Object(Map::new())),
+                self.value,
+                self.error,
+            ),
+        };
+        i.with_site(self.site.signature, site)
+    }
+}
+
+/// A finished operation on its way to the writer, which builds the [`Recording`].
+#[derive(Debug)]
+pub(crate) struct Finished {
+    category: Cow<'static, str>,
+    operation: OpName,
+    recorded_at: OffsetDateTime,
+    duration: Duration,
+    outcome: Outcome,
+    metadata: Map<String, Value>,
+    args: BTreeMap<String, Box<RawValue>>,
+    result: Option<OpResult>,
+    interceptions: Vec<Pending>,
+}
+
+impl Finished {
+    pub(crate) fn into_recording(self) -> Recording {
+        let mut rec = Recording::builder(self.category.into_owned())
+            .id(RecordingId::generate_at(self.recorded_at))
+            .operation(self.operation.render())
+            .duration(self.duration)
+            .outcome(self.outcome)
+            .metadata_map(self.metadata)
+            .interceptions(
+                self.interceptions
+                    .into_iter()
+                    .map(Pending::into_interception)
+                    .collect(),
+            )
+            .build();
+        rec.recorded_at = self.recorded_at;
+        rec.args = self.args;
+        rec.result = self.result;
+        rec
+    }
+}
+
 /// A recorded operation in progress.
 #[derive(Debug)]
 pub(crate) struct RecordOp {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) id: RecordingId,
-    pub(crate) category: String,
+    pub(crate) category: Cow<'static, str>,
     pub(crate) started: Instant,
     pub(crate) recorded_at: OffsetDateTime,
     /// Kept by the sampling decision (false when captured only for `keep_errors`).
@@ -109,16 +201,18 @@ pub(crate) struct RecordOp {
     state: Mutex<OpState>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct OpState {
-    operation: String,
+    operation: OpName,
     metadata: Map<String, Value>,
     args: BTreeMap<String, Box<RawValue>>,
     result: Option<OpResult>,
     finished: Option<Instant>,
     expects_result: bool,
-    interceptions: Vec<Interception>,
-    counters: HashMap<(InterceptionKind, &'static str), u32>,
+    interceptions: Vec<Pending>,
+    /// Invocations per (kind, alias); operations use few aliases, so a linear scan
+    /// beats hashing.
+    counters: Vec<(InterceptionKind, &'static str, u32)>,
     bytes: usize,
     oversize: bool,
     failure: Option<String>,
@@ -138,24 +232,33 @@ pub(crate) struct Captured {
 impl RecordOp {
     pub(crate) fn new(
         shared: Arc<Shared>,
-        category: String,
-        operation: String,
+        category: Cow<'static, str>,
+        operation: OpName,
         sampled: bool,
         metadata: Map<String, Value>,
     ) -> Self {
-        let recorded_at = OffsetDateTime::now_utc();
         RecordOp {
             shared,
-            id: RecordingId::generate_at(recorded_at),
             category,
             started: Instant::now(),
-            recorded_at,
+            recorded_at: OffsetDateTime::now_utc(),
             sampled,
             dead: AtomicBool::new(false),
             state: Mutex::new(OpState {
                 operation,
                 metadata,
-                ..OpState::default()
+                args: BTreeMap::new(),
+                result: None,
+                finished: None,
+                expects_result: false,
+                interceptions: Vec::new(),
+                counters: Vec::new(),
+                bytes: 0,
+                oversize: false,
+                failure: None,
+                forced: false,
+                discarded: false,
+                closed: false,
             }),
         }
     }
@@ -187,32 +290,34 @@ impl RecordOp {
         if st.closed || self.is_dead() || !self.account(&mut st, bytes) {
             return;
         }
-        let n = st.counters.entry((kind, site.alias)).or_insert(0);
-        *n += 1;
-        let invocation = *n;
-        let i = match kind {
-            InterceptionKind::Output => Interception::output(
-                site.alias,
-                invocation,
-                c.args.unwrap_or_else(empty_object),
-                c.value,
-                c.error,
-            ),
-            _ => Interception::input(
-                site.alias,
-                invocation,
-                c.key.unwrap_or(Value::Object(Map::new())),
-                c.value,
-                c.error,
-            ),
+        let invocation = match st
+            .counters
+            .iter_mut()
+            .find(|(k, a, _)| *k == kind && *a == site.alias)
+        {
+            Some((_, _, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                st.counters.push((kind, site.alias, 1));
+                1
+            }
         };
-        st.interceptions
-            .push(i.with_site(site.signature, format!("{}:{}", site.file, site.line)));
+        st.interceptions.push(Pending {
+            kind,
+            site: *site,
+            invocation,
+            key: c.key,
+            args: c.args,
+            value: c.value,
+            error: c.error,
+        });
     }
 
-    pub(crate) fn begin_operation(&self, alias: &str) {
+    pub(crate) fn begin_operation(&self, alias: &'static str) {
         let mut st = self.state.lock();
-        st.operation = alias.to_owned();
+        st.operation = OpName::Alias(alias);
         st.expects_result = true;
     }
 
@@ -264,7 +369,7 @@ impl RecordOp {
         self.dead.store(true, Ordering::Relaxed);
     }
 
-    /// The operation's span closed: decide and hand the recording to the writer.
+    /// The operation's span closed: decide, and hand what was captured to the writer.
     pub(crate) fn close(&self) {
         let mut st = self.state.lock();
         if st.closed {
@@ -279,6 +384,7 @@ impl RecordOp {
         }
         if let Some(reason) = st.failure.take() {
             stats.failed.inc();
+            drop(st);
             self.shared.log_failure(&self.category, &reason);
             return;
         }
@@ -299,19 +405,19 @@ impl RecordOp {
             return;
         }
         let duration = st.finished.unwrap_or_else(Instant::now) - self.started;
-        let mut rec = Recording::builder(self.category.clone())
-            .id(self.id.clone())
-            .operation(std::mem::take(&mut st.operation))
-            .duration(duration)
-            .outcome(outcome)
-            .metadata_map(std::mem::take(&mut st.metadata))
-            .interceptions(std::mem::take(&mut st.interceptions))
-            .build();
-        rec.recorded_at = self.recorded_at;
-        rec.args = std::mem::take(&mut st.args);
-        rec.result = st.result.take();
+        let finished = Finished {
+            category: self.category.clone(),
+            operation: st.operation,
+            recorded_at: self.recorded_at,
+            duration,
+            outcome,
+            metadata: std::mem::take(&mut st.metadata),
+            args: std::mem::take(&mut st.args),
+            result: st.result.take(),
+            interceptions: std::mem::take(&mut st.interceptions),
+        };
         drop(st);
-        self.shared.submit(rec);
+        self.shared.submit(finished);
     }
 }
 

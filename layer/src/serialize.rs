@@ -77,26 +77,22 @@ fn sort_keys(v: &mut Value) {
     }
 }
 
-/// Builds a JSON object from already-serialized fields.
+/// Builds a JSON object from already-serialized fields. The fields are copied
+/// verbatim, not parsed again.
 pub(crate) fn raw_object(fields: &[(&'static str, Box<RawValue>)]) -> Box<RawValue> {
-    let mut s = String::with_capacity(
-        2 + fields
-            .iter()
-            .map(|(n, v)| n.len() + v.get().len() + 4)
-            .sum::<usize>(),
-    );
-    s.push('{');
-    for (i, (name, value)) in fields.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
+    struct Fields<'a>(&'a [(&'static str, Box<RawValue>)]);
+    impl Serialize for Fields<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap as _;
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (name, value) in self.0 {
+                map.serialize_entry(name, value)?;
+            }
+            map.end()
         }
-        // Names are Rust identifiers or caller-given literals; escape them properly anyway.
-        s.push_str(&serde_json::to_string(name).unwrap_or_else(|_| "\"?\"".to_owned()));
-        s.push(':');
-        s.push_str(value.get());
     }
-    s.push('}');
-    RawValue::from_string(s).unwrap_or_else(|_| crate::scope::empty_object())
+    serde_json::value::to_raw_value(&Fields(fields))
+        .unwrap_or_else(|_| crate::scope::empty_object())
 }
 
 #[cfg(test)]

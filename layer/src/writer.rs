@@ -1,8 +1,9 @@
 //! The background writer: recordings go from closing spans to the store over a bounded
 //! queue, so a request never waits on I/O.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,8 @@ use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
 use playback_store::{Recording, Store};
+
+use crate::scope::Finished;
 
 #[derive(Debug, Default)]
 pub(crate) struct Counter(AtomicU64);
@@ -39,12 +42,52 @@ pub(crate) struct Counters {
     logged: Counter,
 }
 
+/// Sampling rules for one category.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rule {
+    pub(crate) rate: Option<f64>,
+    pub(crate) keep_errors: bool,
+    pub(crate) skip: bool,
+}
+
+/// What sampling says about a new operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Decision {
+    /// Not captured (`skip`).
+    Skip,
+    /// Not captured (sampled out).
+    Out,
+    /// Captured; `sampled` is false when it is captured only for `keep_errors`.
+    In { sampled: bool },
+}
+
+/// FNV-1a for the short category names: cheaper than SipHash on the hot path, and
+/// the keys come from the service's own configuration, not from the outside.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) default_rate: f64,
-    pub(crate) rates: HashMap<String, f64>,
-    pub(crate) keep_errors: HashSet<String>,
-    pub(crate) skip: HashSet<String>,
+    pub(crate) rules: HashMap<String, Rule, BuildHasherDefault<Fnv>>,
     pub(crate) max_recording_bytes: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) flush_timeout: Duration,
@@ -54,9 +97,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             default_rate: 1.0,
-            rates: HashMap::new(),
-            keep_errors: HashSet::new(),
-            skip: HashSet::new(),
+            rules: HashMap::default(),
             max_recording_bytes: 8 * 1024 * 1024,
             queue_capacity: 1024,
             flush_timeout: Duration::from_secs(5),
@@ -65,11 +106,28 @@ impl Default for Config {
 }
 
 impl Config {
-    pub(crate) fn rate(&self, category: &str) -> f64 {
-        self.rates
-            .get(category)
-            .copied()
-            .unwrap_or(self.default_rate)
+    pub(crate) fn rule(&mut self, category: String) -> &mut Rule {
+        self.rules.entry(category).or_default()
+    }
+
+    /// The sampling decision for a new operation of `category`.
+    #[inline]
+    pub(crate) fn decide(&self, category: &str) -> Decision {
+        let rule = if self.rules.is_empty() {
+            Rule::default()
+        } else {
+            self.rules.get(category).copied().unwrap_or_default()
+        };
+        if rule.skip {
+            return Decision::Skip;
+        }
+        let rate = rule.rate.unwrap_or(self.default_rate);
+        let sampled = rate >= 1.0 || (rate > 0.0 && fastrand::f64() < rate);
+        if sampled || rule.keep_errors {
+            Decision::In { sampled }
+        } else {
+            Decision::Out
+        }
     }
 }
 
@@ -80,7 +138,7 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// The queue between closing spans and the writer thread.
 struct Queue {
-    items: ArrayQueue<Box<Recording>>,
+    items: ArrayQueue<Box<Finished>>,
     flushes: Mutex<Vec<(SyncSender<()>, Instant)>>,
     writer: OnceLock<Thread>,
 }
@@ -111,9 +169,9 @@ impl fmt::Debug for Shared {
 impl Shared {
     /// Hands a finished recording to the writer; never blocks, never makes a syscall
     /// unless the queue is half full.
-    pub(crate) fn submit(&self, rec: Recording) {
+    pub(crate) fn submit(&self, finished: Finished) {
         let q = &self.queue;
-        match q.items.push(Box::new(rec)) {
+        match q.items.push(Box::new(finished)) {
             Ok(()) => {
                 if q.items.len() * 2 >= q.items.capacity() {
                     q.wake();
@@ -184,8 +242,8 @@ pub(crate) fn start(
 fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters) {
     loop {
         let flushes = std::mem::take(&mut *queue.flushes.lock());
-        while let Some(rec) = queue.items.pop() {
-            write(store, stats, &rec);
+        while let Some(finished) = queue.items.pop() {
+            write(store, stats, &finished.into_recording());
         }
         for (ack, deadline) in flushes {
             let left = deadline.saturating_duration_since(Instant::now());
