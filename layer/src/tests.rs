@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use playback_store::{
-    InterceptionKind, MemoryStore, OpResult, Outcome, Query, Recording, RecordingId, Store,
-    StoreError, Summary,
+    InterceptionKind, MemoryStore, Outcome, Query, Recording, RecordingId, Store, StoreError,
+    Summary,
 };
 use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
