@@ -42,14 +42,26 @@ pub use playback_layer::{
     output, value,
 };
 pub use playback_macros::instrument;
+pub use playback_replay::{
+    OnMissing, Output, Playback, ReplayError, ReplayRuntime, ReplayRuntimeBuilder, Replayer, Side,
+    Unused, replay, replay_async, replay_layer, replay_recording, replay_recording_async,
+};
+#[cfg(feature = "s3")]
+pub use playback_s3::S3Store;
 pub use playback_store::{
     Cmp, DirStore, FORMAT_VERSION, Interception, InterceptionKind, MemoryStore, MetaFilter,
-    OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError,
-    Summary, days,
+    OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError, Summary,
+    days,
 };
 
 /// What `#[playback::instrument]` expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use playback_layer::__private::*;
+}
+
+/// What `#[playback::instrument]` generates for automatic replay. Not a public API.
+#[doc(hidden)]
+pub mod __private_replay {
+    pub use playback_replay::__private::*;
 }

@@ -76,6 +76,8 @@ pub(crate) struct Args {
     pub(crate) fallback_aliases: Vec<LitStr>,
     /// `fail_on_missing = bool` (outputs).
     pub(crate) fail_on_missing: bool,
+    /// `register = bool` (operations): register for automatic replay (default true).
+    pub(crate) register: bool,
     /// `with = Codec` for the return value.
     pub(crate) with_ret: Option<Type>,
     /// `with(arg = Codec, ..)`.
@@ -116,6 +118,7 @@ struct Draft {
     on_missing: Option<Keyed<OnMissing>>,
     fallback_aliases: Option<Keyed<Vec<LitStr>>>,
     fail_on_missing: Option<Keyed<bool>>,
+    register: Option<Keyed<bool>>,
     with_ret: Option<Keyed<Type>>,
     with_args: Option<Keyed<Vec<WithArg>>>,
     skip: Vec<Ident>,
@@ -217,6 +220,10 @@ impl Draft {
                 let value = lit_bool(&meta)?;
                 set(&mut self.fail_on_missing, "fail_on_missing", span, value)
             }
+            "register" => {
+                let value = lit_bool(&meta)?;
+                set(&mut self.register, "register", span, value)
+            }
             "with" => match &meta {
                 Meta::NameValue(nv) => {
                     let codec = codec_path(&nv.value)?;
@@ -311,6 +318,12 @@ impl Draft {
             Kind::Output,
             fail_hint,
         );
+        wrong(
+            "register",
+            self.register.as_ref().map(|k| k.key),
+            Kind::Operation,
+            ": remove it",
+        );
         Some(Args {
             kind,
             alias: self.alias.map(|k| k.value),
@@ -318,6 +331,7 @@ impl Draft {
             on_missing: self.on_missing.map_or(OnMissing::Fail, |k| k.value),
             fallback_aliases: self.fallback_aliases.map(|k| k.value).unwrap_or_default(),
             fail_on_missing: self.fail_on_missing.is_none_or(|k| k.value),
+            register: self.register.is_none_or(|k| k.value),
             with_ret: self.with_ret.map(|k| k.value),
             with_args: self.with_args.map(|k| k.value).unwrap_or_default(),
             skip: self.skip,
@@ -375,7 +389,7 @@ fn lit_str(meta: &Meta, key: &str, example: &str) -> syn::Result<LitStr> {
     ))
 }
 
-/// `fail_on_missing = true|false`.
+/// `fail_on_missing = true|false`, `register = true|false`.
 fn lit_bool(meta: &Meta) -> syn::Result<bool> {
     if let Meta::NameValue(nv) = meta {
         if let Expr::Lit(ExprLit {
@@ -390,9 +404,13 @@ fn lit_bool(meta: &Meta) -> syn::Result<bool> {
             "expected `true` or `false`, as in `fail_on_missing = false`",
         ));
     }
+    let key = meta
+        .path()
+        .get_ident()
+        .map_or_else(|| "fail_on_missing".to_owned(), ToString::to_string);
     Err(syn::Error::new(
         meta.span(),
-        "expected `fail_on_missing = true` or `fail_on_missing = false`",
+        format!("expected `{key} = true` or `{key} = false`"),
     ))
 }
 

@@ -25,6 +25,7 @@ mod expand;
 /// | `on_missing = "fail"\|"live"\|"default"` | inputs | on replay, when nothing was recorded for this call: fail (default), run the real body, or return `Default::default()` |
 /// | `fallback_aliases = ["old::name"]` | inputs | older aliases to look under, after a rename |
 /// | `fail_on_missing = true\|false` | outputs | `false`: on replay, return `Default::default()` for an unrecorded call instead of failing |
+/// | `register = false` | operations | do not register for automatic replay (`playback::replay_recording`); required on an associated function without `self`, which a compile-time registration cannot name (see below) |
 /// | `with = path::Codec` | all | record the return value through a `playback::Codec<ReturnType>` (write a generic codec as `Codec::<T>`) |
 /// | `with(arg = path::Codec, ..)` | all | record an argument through a `playback::Codec<ArgType>` (for `&T` arguments, `Codec<T>`) |
 ///
@@ -40,6 +41,16 @@ mod expand;
 /// Works on sync fns, `async fn`, methods, generic fns, and `#[async_trait]` methods. Not
 /// supported: `const fn`, `extern` fns, `-> impl Trait`, and (for inputs and outputs) borrowed
 /// return values.
+///
+/// # Automatic replay
+///
+/// An operation that is a free function without generics, skipped arguments or codecs
+/// registers itself, so `playback::replay_recording(&rec)` can call it with the recorded
+/// arguments. The registration names the function from inside its own body, which a
+/// macro cannot do for an associated function without `self` (it cannot see the `impl`):
+/// there the build fails with "cannot find function `...` in this scope". Add
+/// `register = false` to such an operation and register a factory with
+/// `playback::Replayer::register` instead.
 ///
 /// # Example
 ///

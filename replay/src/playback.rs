@@ -36,7 +36,13 @@ impl Output {
     /// let o = playback_replay::Output::new("a", 1, serde_json::json!({}), serde_json::Value::Null, false);
     /// assert_eq!(o.invocation, 1);
     /// ```
-    pub fn new(alias: impl Into<String>, invocation: u32, args: Value, value: Value, error: bool) -> Self {
+    pub fn new(
+        alias: impl Into<String>,
+        invocation: u32,
+        args: Value,
+        value: Value,
+        error: bool,
+    ) -> Self {
         Output {
             alias: alias.into(),
             invocation,
@@ -162,7 +168,12 @@ impl Unused {
     /// let u = playback_replay::Unused::new(playback_store::InterceptionKind::Output, "o", 1, "");
     /// assert_eq!(u.alias, "o");
     /// ```
-    pub fn new(kind: InterceptionKind, alias: impl Into<String>, invocation: u32, site: impl Into<String>) -> Self {
+    pub fn new(
+        kind: InterceptionKind,
+        alias: impl Into<String>,
+        invocation: u32,
+        site: impl Into<String>,
+    ) -> Self {
         Unused {
             kind,
             alias: alias.into(),
@@ -190,6 +201,8 @@ pub struct Playback {
     recorded: Side,
     replayed: Side,
     unused: Vec<Unused>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 impl Playback {
@@ -201,14 +214,50 @@ impl Playback {
     /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
     /// assert_eq!(p.category(), "c");
     /// ```
-    pub fn new(recording_id: RecordingId, category: impl Into<String>, recorded: Side, replayed: Side, unused: Vec<Unused>) -> Self {
+    pub fn new(
+        recording_id: RecordingId,
+        category: impl Into<String>,
+        recorded: Side,
+        replayed: Side,
+        unused: Vec<Unused>,
+    ) -> Self {
         Playback {
             recording_id,
             category: category.into(),
             recorded,
             replayed,
             unused,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Sets the warnings (see [`Playback::warnings`]).
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![])
+    ///     .with_warnings(vec!["input `a` ran live".into()]);
+    /// assert_eq!(p.warnings().len(), 1);
+    /// ```
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// What the replay tolerated but a reviewer should know: inputs that ran live or
+    /// returned `Default` because their key was not recorded, outputs that returned
+    /// `Default`, call sites whose signature changed while their recorded value still
+    /// fitted, calls outside the operation that ran live in non-strict mode.
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert!(p.warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The id of the replayed recording.

@@ -754,3 +754,114 @@ fn the_tests_own_fmt_layer_still_sees_the_spans_with_replay_layer() {
     assert!(text.contains("checkout"), "fmt saw no span: {text}");
     assert!(text.contains("price_of"), "fmt saw no span: {text}");
 }
+
+static LIST_PRICE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[playback::instrument(playback = "operation", category = "replay_auto_quote")]
+fn auto_quote(skus: Vec<u64>, currency: &str) -> Result<u64, ShopError> {
+    let mut total = 0;
+    for sku in skus {
+        total += list_price(sku)?;
+    }
+    Ok(if currency == "EUR" { total } else { total * 2 })
+}
+
+#[playback::instrument(playback = "input")]
+fn list_price(sku: u64) -> Result<u64, ShopError> {
+    LIST_PRICE_CALLS.fetch_add(1, Ordering::Relaxed);
+    Ok(sku * 10)
+}
+
+#[playback::instrument(playback = "operation", name = "replay_auto_async")]
+async fn auto_async(n: u64) -> u64 {
+    tokio::task::yield_now().await;
+    let price = unit_price_async(n).await;
+    publish_async(price).await;
+    price
+}
+
+#[playback::instrument(playback = "input")]
+async fn unit_price_async(n: u64) -> u64 {
+    tokio::task::yield_now().await;
+    n * 7
+}
+
+/// Serializable but not deserializable: the operation cannot be called from a recording.
+#[derive(Debug, Serialize)]
+pub(crate) struct Opaque {
+    n: u64,
+}
+
+#[playback::instrument(playback = "operation", category = "replay_auto_opaque")]
+fn auto_opaque(o: Opaque) -> u64 {
+    o.n
+}
+
+#[test]
+fn replay_recording_calls_a_self_registered_operation_with_its_recorded_args() {
+    let rec = record_one(|| {
+        assert_eq!(auto_quote(vec![1, 2], "EUR"), Ok(30));
+    });
+    let live_calls = LIST_PRICE_CALLS.load(Ordering::Relaxed);
+    let playback = playback::replay_recording(&rec).unwrap();
+    assert_eq!(LIST_PRICE_CALLS.load(Ordering::Relaxed), live_calls);
+    assert_eq!(playback.replayed().result(), &json!({"Ok": 30}));
+    assert_eq!(playback.recorded(), playback.replayed());
+    assert!(playback.unused().is_empty());
+}
+
+#[test]
+fn replay_recording_drives_a_self_registered_async_operation() {
+    let rec = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        record_one(|| assert_eq!(rt.block_on(auto_async(6)), 42))
+    };
+    assert_eq!(rec.category(), "replay_auto_async");
+    // blocking: on a fresh current-thread runtime
+    let playback = playback::replay_recording(&rec).unwrap();
+    assert_eq!(playback.replayed().result(), &json!(42));
+    assert_eq!(playback.recorded(), playback.replayed());
+    // inside a runtime: the blocking form refuses, the async one works
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (blocking, awaited) = rt.block_on(async {
+        (
+            playback::replay_recording(&rec),
+            playback::replay_recording_async(&rec).await,
+        )
+    });
+    assert!(matches!(blocking, Err(ReplayError::InsideRuntime { .. })));
+    assert_eq!(awaited.unwrap().replayed().result(), &json!(42));
+}
+
+#[test]
+fn an_operation_with_an_argument_that_cannot_be_deserialized_asks_for_a_factory() {
+    let rec = record_one(|| {
+        assert_eq!(auto_opaque(Opaque { n: 3 }), 3);
+    });
+    let err = playback::replay_recording(&rec).unwrap_err();
+    let ReplayError::NotReplayable { arg, type_name, .. } = &err else {
+        panic!("expected not replayable, got {err}")
+    };
+    assert_eq!(arg, "o");
+    assert!(type_name.ends_with("Opaque"), "{type_name}");
+    assert!(err.to_string().contains("register"), "{err}");
+    // the factory route
+    let playback = Replayer::new()
+        .register("replay_auto_opaque", |rec| {
+            Ok(auto_opaque(Opaque {
+                n: rec.arg::<serde_json::Value>("o")?["n"]
+                    .as_u64()
+                    .unwrap_or(0),
+            }))
+        })
+        .replay_recording(&rec)
+        .unwrap();
+    assert_eq!(playback.replayed().result(), &json!(3));
+}
