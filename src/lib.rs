@@ -47,7 +47,7 @@ pub use playback_replay::{
     Unused, replay, replay_async, replay_layer, replay_recording, replay_recording_async,
 };
 #[cfg(feature = "s3")]
-pub use playback_s3::S3Store;
+pub use playback_s3::{S3Error, S3ErrorKind, S3Store, S3StoreBuilder, Sampler};
 pub use playback_store::{
     Cmp, DirStore, FORMAT_VERSION, Interception, InterceptionKind, MemoryStore, MetaFilter,
     OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError, Summary,

@@ -1,0 +1,267 @@
+//! The background upload pipeline: a bounded queue, bounded concurrency, retries,
+//! the spool while S3 is down, and the task that empties the spool when it is back.
+//!
+//! ```text
+//! put ──► queue (bounded) ──► upload (retries, backoff) ──► S3
+//!  │ full                        │ gave up: S3 is "down"
+//!  ▼                             ▼
+//! spool (size cap, on disk) ◄────┘      over the cap: dropped and counted
+//!  │
+//!  └──► spool task: while down, tries one spooled recording every probe interval;
+//!       once one goes through, uploads the rest
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::task::JoinSet;
+
+use crate::core::{Inner, Job};
+use crate::error::S3Error;
+use crate::spool::SpoolError;
+
+impl Inner {
+    /// Hands a job to the uploader without waiting; when the queue is full, the job
+    /// goes to the spool right away.
+    pub(crate) fn enqueue(&self, sender: Option<&mpsc::Sender<Job>>, job: Job) {
+        self.state.add_pending();
+        // No sender means `close` has started; spooling is still the safe answer.
+        let job = match sender {
+            Some(sender) => match sender.try_send(job) {
+                Ok(()) => return,
+                Err(TrySendError::Full(job) | TrySendError::Closed(job)) => job,
+            },
+            None => job,
+        };
+        self.spool_job(&job);
+        self.state.done_pending();
+    }
+
+    /// Takes jobs off the queue and uploads them, at most `upload_concurrency` at once.
+    pub(crate) async fn dispatch(self: Arc<Self>, mut queue: mpsc::Receiver<Job>) {
+        let slots = Arc::new(Semaphore::new(self.options.upload_concurrency));
+        let mut running = JoinSet::new();
+        while let Some(job) = queue.recv().await {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let inner = self.clone();
+            running.spawn(async move {
+                inner.process(job).await;
+                drop(slot);
+            });
+            // Reap finished uploads so the set does not grow without bound.
+            while running.try_join_next().is_some() {}
+        }
+        while running.join_next().await.is_some() {}
+    }
+
+    /// Uploads one queued job, or spools it when S3 is down or the upload gives up.
+    async fn process(&self, job: Job) {
+        if self.state.outage() {
+            self.spool_job(&job);
+        } else {
+            match self.upload(&job, true).await {
+                Ok(()) => {
+                    self.counters.uploaded.fetch_add(1, Relaxed);
+                }
+                Err(err) => {
+                    self.enter_outage(&err);
+                    self.spool_job(&job);
+                }
+            }
+        }
+        self.state.done_pending();
+    }
+
+    /// Writes a job to the spool; counts it as dropped when the spool is full, or
+    /// when there is no spool.
+    pub(crate) fn spool_job(&self, job: &Job) {
+        let result = match &self.spool {
+            Some(spool) => spool.write(&job.id, &job.body),
+            None => Err(SpoolError::OverCap {
+                size: job.body.len() as u64,
+                used: 0,
+                cap: 0,
+            }),
+        };
+        match result {
+            Ok(()) => {
+                self.counters.spooled.fetch_add(1, Relaxed);
+                if !self.state.outage() {
+                    self.work.notify_one();
+                }
+            }
+            Err(err) => {
+                let dropped = self.counters.dropped.fetch_add(1, Relaxed) + 1;
+                if dropped == 1 || dropped.is_multiple_of(1000) {
+                    tracing::error!(
+                        target: "playback_s3",
+                        "dropped recording {} ({dropped} dropped so far) for {}: {err}",
+                        job.id,
+                        self.describe(),
+                    );
+                }
+            }
+        }
+        self.state.notify();
+    }
+
+    /// Marks S3 as down: new jobs go straight to the spool until a probe succeeds.
+    pub(crate) fn enter_outage(&self, err: &S3Error) {
+        if !self.state.set_outage(true) {
+            tracing::warn!(
+                target: "playback_s3",
+                "S3 is failing ({err}); recordings go to the spool at {} until it is back",
+                self.spool
+                    .as_ref()
+                    .map_or_else(|| "<no spool>".to_owned(), |s| s.dir().display().to_string()),
+            );
+            self.work.notify_one();
+        }
+    }
+
+    fn leave_outage(&self) {
+        if self.state.set_outage(false) {
+            tracing::info!(
+                target: "playback_s3",
+                "S3 is reachable again; uploading {} spooled recordings",
+                self.spool_files(),
+            );
+        }
+    }
+
+    pub(crate) fn spool_files(&self) -> u64 {
+        self.spool.as_ref().map_or(0, |s| s.files())
+    }
+
+    /// Empties the spool whenever it has recordings, probing S3 every probe interval
+    /// while it is down. Ends when the store has closed.
+    pub(crate) async fn spool_task(self: Arc<Self>) {
+        loop {
+            if self.stopped.load(SeqCst) {
+                return;
+            }
+            if self.spool_files() == 0 && !self.state.outage() {
+                self.work.notified().await;
+                continue;
+            }
+            if self.state.outage() {
+                tokio::select! {
+                    () = tokio::time::sleep(self.options.probe_interval) => {}
+                    () = self.probe_now.notified() => {}
+                }
+                if self.stopped.load(SeqCst) {
+                    return;
+                }
+            }
+            if !self.clone().drain_round().await && !self.state.outage() {
+                // Nothing moved and S3 is not down (an unreadable spool folder):
+                // do not spin.
+                tokio::time::sleep(self.options.probe_interval).await;
+            }
+        }
+    }
+
+    /// One pass over the spool: the oldest recording first, alone (it doubles as the
+    /// probe), then the others concurrently. Returns whether anything was uploaded.
+    async fn drain_round(self: Arc<Self>) -> bool {
+        let files = match self.spool.as_ref().map(|spool| (spool, spool.list())) {
+            None => Vec::new(),
+            Some((_, Ok(files))) => files,
+            Some((spool, Err(err))) => {
+                tracing::error!(
+                    target: "playback_s3",
+                    "cannot read the spool at {}: {err}",
+                    spool.dir().display()
+                );
+                return false;
+            }
+        };
+        let mut files = files.into_iter();
+        let Some(first) = files.next() else {
+            // Nothing to try: any answer from S3 that is not a transient failure (even
+            // a 403 for a writer without `s3:ListBucket`) means it is reachable.
+            if self.state.outage() {
+                let reachable = match self.bucket.head_bucket("probe").await {
+                    Ok(()) => true,
+                    Err(err) => !err.kind().is_some_and(|k| k.is_retryable()),
+                };
+                if reachable {
+                    self.leave_outage();
+                    return true;
+                }
+            }
+            return false;
+        };
+        let retry = !self.state.outage();
+        if let Err(err) = self.upload_spooled(first, retry).await {
+            self.enter_outage(&err);
+            return false;
+        }
+        self.leave_outage();
+        let slots = Arc::new(Semaphore::new(self.options.upload_concurrency));
+        let mut running = JoinSet::new();
+        for path in files {
+            if self.state.outage() || self.stopped.load(SeqCst) {
+                break;
+            }
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let inner = self.clone();
+            running.spawn(async move {
+                if let Err(err) = inner.upload_spooled(path, true).await {
+                    inner.enter_outage(&err);
+                }
+                drop(slot);
+            });
+            while running.try_join_next().is_some() {}
+        }
+        while running.join_next().await.is_some() {}
+        true
+    }
+
+    /// Uploads one spooled recording and removes its file. A file that cannot be
+    /// read as a recording is set aside (`.bad`) and counted as dropped.
+    async fn upload_spooled(&self, path: PathBuf, retry: bool) -> Result<(), S3Error> {
+        let Some(spool) = &self.spool else {
+            return Ok(());
+        };
+        let origin = path.display().to_string();
+        let job = match spool.read(&path) {
+            Ok(None) => return Ok(()),
+            Ok(Some(bytes)) => self.job_from_spool(bytes, &origin),
+            Err(err) => Err(playback_store::StoreError::Io {
+                path: path.clone(),
+                op: "read the spooled recording",
+                source: err,
+            }),
+        };
+        let job = match job {
+            Ok(job) => job,
+            Err(err) => {
+                tracing::error!(
+                    target: "playback_s3",
+                    "setting aside the unreadable spooled recording {origin}: {err}"
+                );
+                spool.quarantine(&path);
+                self.counters.dropped.fetch_add(1, Relaxed);
+                self.state.notify();
+                return Ok(());
+            }
+        };
+        if retry {
+            self.upload(&job, true).await?;
+        } else {
+            self.write_job(&job).await?;
+        }
+        spool.remove(&path);
+        self.counters.uploaded.fetch_add(1, Relaxed);
+        self.state.notify();
+        Ok(())
+    }
+}

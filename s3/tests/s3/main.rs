@@ -1,0 +1,10 @@
+//! Integration tests of the S3 store against a real S3-compatible server (s3s +
+//! s3s-fs, signatures checked) that each test starts on loopback.
+
+mod basics;
+mod errors;
+mod external;
+mod layer;
+mod outage;
+mod queries;
+mod support;
