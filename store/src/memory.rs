@@ -77,6 +77,20 @@ impl MemoryStore {
         self.entries.read().keys().cloned().collect()
     }
 
+    /// Removes every recording.
+    ///
+    /// ```
+    /// use playback_store::{MemoryStore, Recording, Store};
+    /// let store = MemoryStore::new();
+    /// store.put(&Recording::builder("c").build())?;
+    /// store.clear();
+    /// assert!(store.is_empty());
+    /// # Ok::<(), playback_store::StoreError>(())
+    /// ```
+    pub fn clear(&self) {
+        self.entries.write().clear();
+    }
+
     /// Stores raw bytes under `id`, as if a file with this content were in a store.
     /// Useful to test how code copes with corrupt or foreign recordings: the bytes are
     /// parsed only when read.

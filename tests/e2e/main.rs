@@ -1,6 +1,7 @@
 //! End-to-end tests of the `playback` facade, as a user sees it. One binary, one module
 //! per area.
 
+mod demo;
 mod macros_ui;
 mod record;
 mod replay;
