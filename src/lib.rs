@@ -36,6 +36,12 @@
 //! # Feature flags
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
 
+pub use playback_compare::{
+    BoxError, CategorySummary, Change, Comparator, Comparison, Comparisons, Context, Counts,
+    Difference, Equalizer, Error as CompareError, JsonDiff, NoisePath, Problem, Progress,
+    REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio, SummaryOptions, Tuning,
+    Verdict, result_and_outputs,
+};
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
     PlaybackLayerBuilder, Stats, StatsSnapshot, discard, force_sample, input, metadata, now,

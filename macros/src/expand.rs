@@ -2,7 +2,7 @@
 //!
 //! The function keeps its signature and attributes; `#[::tracing::instrument(..)]` is put first
 //! with every non-playback argument, and the body is rewritten into the shapes of
-//! `docs/private-api.md` (the original body is emitted exactly once, inside a closure or an async
+//! `docs/macro-expansion.md` (the original body is emitted exactly once, inside a closure or an async
 //! block).
 
 use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};

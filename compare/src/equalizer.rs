@@ -1,0 +1,343 @@
+//! `Equalizer`: replay a set of recordings and compare.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use playback_replay::{Playback, Side};
+use playback_store::Recording;
+use serde_json::Value;
+
+use crate::comparator::{BoxError, Comparator, Context};
+use crate::engine::Comparisons;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::run::{Job, Options, RecordingEntry, common_category};
+use crate::tuning::Tuning;
+use crate::verdict::Verdict;
+
+/// Replays recordings, compares recorded against replayed, and reports.
+///
+/// The parts, each replaceable:
+///
+/// - a **player** replays one recording into a [`Playback`] (no default in this
+///   crate: without one, every recording is an `Error` saying so; the `playback`
+///   facade sets automatic replay);
+/// - a **result extractor** turns each side into the value compared (default:
+///   [`crate::result_and_outputs`]);
+/// - a **comparator** compares the two values (default: [`crate::JsonDiff::new`]);
+/// - an optional **comparison-data extractor** reads the recording and hands the
+///   comparator extra data ([`Context::data`]).
+///
+/// Execution: parallel on worker threads (default: the number of cores), a timeout
+/// per replay and per comparison (default 60 s), panics isolated to their recording,
+/// a report order that does not depend on the parallelism, a progress bar on a
+/// terminal. See [`Equalizer::timeout`] for what happens to a stuck replay.
+///
+/// ```
+/// use playback_compare::{Equalizer, JsonDiff, Progress, Status};
+/// use playback_replay::{Playback, Side};
+/// use playback_store::Recording;
+/// use serde_json::json;
+/// use std::time::Duration;
+///
+/// // A player that "replays" by reading a value from the recording's metadata.
+/// let player = |rec: &Recording| -> Result<Playback, std::io::Error> {
+///     let side = |v: &serde_json::Value| Side::new(v.clone(), false, vec![], Duration::ZERO);
+///     let recorded = side(&rec.metadata["recorded"]);
+///     let replayed = side(&rec.metadata["replayed"]);
+///     Ok(Playback::new(rec.id.clone(), rec.category.clone(), recorded, replayed, vec![]))
+/// };
+/// let same = Recording::builder("checkout").metadata("recorded", json!({"total": 1})).metadata("replayed", json!({"total": 1})).build();
+/// let changed = Recording::builder("checkout").metadata("recorded", json!({"total": 1})).metadata("replayed", json!({"total": 2})).build();
+///
+/// let report = Equalizer::new(vec![same, changed.clone()])
+///     .player(player)
+///     .comparator(JsonDiff::new().ignore("/result/created_at"))
+///     .progress(Progress::Never)
+///     .run();
+/// assert_eq!(report.counts().equal, 1);
+/// let diff = report.get(&changed.id).unwrap();
+/// assert_eq!(diff.status, Status::Different);
+/// assert_eq!(diff.differences[0].path, "/result/total");
+/// assert_eq!(report.exit_code(), 1);
+/// ```
+pub struct Equalizer {
+    entries: Vec<RecordingEntry>,
+    tuning: Tuning,
+    options: Options,
+}
+
+impl std::fmt::Debug for Equalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Equalizer")
+            .field("recordings", &self.entries.len())
+            .field("tuning", &self.tuning)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl Equalizer {
+    /// An equalizer over `recordings`: what `store.find(&query)?` returns (an entry
+    /// that could not be read becomes an `Error` with the store's error), or any
+    /// iterator of [`Recording`].
+    ///
+    /// ```
+    /// use playback_store::{MemoryStore, Query, Recording, Store};
+    /// let store = MemoryStore::new();
+    /// store.put(&Recording::builder("checkout").build())?;
+    /// let eq = playback_compare::Equalizer::new(store.find(&Query::category("checkout"))?);
+    /// assert!(format!("{eq:?}").contains("recordings: 1"));
+    /// # Ok::<(), playback_store::StoreError>(())
+    /// ```
+    pub fn new<I>(recordings: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<RecordingEntry>,
+    {
+        Equalizer {
+            entries: recordings.into_iter().map(Into::into).collect(),
+            tuning: Tuning::new(),
+            options: Options::default(),
+        }
+    }
+
+    /// Sets the player, which replays one recording. An `Err` or a panic makes the
+    /// recording `Failed`, with the error's message.
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .player(|_rec| Err::<playback_replay::Playback, _>("not today"));
+    /// assert!(format!("{eq:?}").contains("player: true"));
+    /// ```
+    pub fn player<F, E>(mut self, player: F) -> Self
+    where
+        F: Fn(&Recording) -> Result<Playback, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        self.tuning = self.tuning.player(player);
+        self
+    }
+
+    /// Sets the result extractor (default: [`crate::result_and_outputs`]). An `Err`
+    /// or a panic makes the recording an `Error`.
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .extractor(|side| Ok::<_, std::convert::Infallible>(side.result().clone()));
+    /// assert!(format!("{eq:?}").contains("extractor: true"));
+    /// ```
+    pub fn extractor<F, E>(mut self, extractor: F) -> Self
+    where
+        F: Fn(&Side) -> Result<Value, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        self.tuning = self.tuning.extractor(extractor);
+        self
+    }
+
+    /// Sets the comparator (default: [`crate::JsonDiff::new`]).
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .comparator(playback_compare::JsonDiff::new().float_tolerance(1e-9));
+    /// assert!(format!("{eq:?}").contains("comparator: true"));
+    /// ```
+    pub fn comparator<C: Comparator>(mut self, comparator: C) -> Self {
+        self.tuning = self.tuning.comparator(comparator);
+        self
+    }
+
+    /// Sets a closure as the comparator; see [`Tuning::compare_with`].
+    ///
+    /// ```
+    /// use playback_compare::Verdict;
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .compare_with(|a, b, _| Ok::<_, std::convert::Infallible>(if a == b { Verdict::equal() } else { Verdict::failed("changed") }));
+    /// assert!(format!("{eq:?}").contains("comparator: true"));
+    /// ```
+    pub fn compare_with<F, E>(mut self, comparator: F) -> Self
+    where
+        F: Fn(&Value, &Value, &Context<'_>) -> Result<Verdict, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        self.tuning = self.tuning.compare_with(comparator);
+        self
+    }
+
+    /// Sets the comparison-data extractor; see [`Tuning::comparison_data`].
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .comparison_data(|rec| Ok::<_, std::convert::Infallible>(rec.metadata["currency"].clone()));
+    /// assert!(format!("{eq:?}").contains("comparison_data: true"));
+    /// ```
+    pub fn comparison_data<F, E>(mut self, data: F) -> Self
+    where
+        F: Fn(&Recording) -> Result<Value, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        self.tuning = self.tuning.comparison_data(data);
+        self
+    }
+
+    /// Sets every part at once from a [`Tuning`]; parts it leaves unset keep their
+    /// current value.
+    ///
+    /// ```
+    /// use playback_compare::{Equalizer, JsonDiff, Tuning};
+    /// let eq = Equalizer::new(Vec::<playback_store::Recording>::new()).tuning(Tuning::new().comparator(JsonDiff::new()));
+    /// assert!(format!("{eq:?}").contains("comparator: true"));
+    /// ```
+    pub fn tuning(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning.over(&self.tuning);
+        self
+    }
+
+    /// Learns noise: every recording is replayed `runs` extra times on the same
+    /// code, and any path where those replays differ from the compared one is
+    /// nondeterministic noise. Differences at noise paths (and under them) are
+    /// reported apart, in [`crate::Comparison::noise`], and do not fail the run.
+    /// This is Diffy's primary/secondary/candidate idea, in-process.
+    ///
+    /// The replays are diffed with the comparator's [`Comparator::noise_diff`]
+    /// (a [`crate::JsonDiff`] comparator uses its own rules). A comparator that
+    /// returns differences without paths gets no noise suppression.
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new()).learn_noise(2);
+    /// assert!(format!("{eq:?}").contains("noise_runs: 2"));
+    /// ```
+    pub fn learn_noise(mut self, runs: usize) -> Self {
+        self.options.noise_runs = runs;
+        self
+    }
+
+    /// How many worker threads replay in parallel (default: the number of cores;
+    /// `0` means the default).
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new()).threads(4);
+    /// assert!(format!("{eq:?}").contains("threads: Some(4)"));
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.options.threads = Some(threads);
+        self
+    }
+
+    /// The timeout of each replay, and of each extraction plus comparison (default
+    /// 60 s). A replay past it is `Failed`; an extractor or comparator past it is an
+    /// `Error`.
+    ///
+    /// A thread cannot be killed in-process: the stuck worker is abandoned (it runs
+    /// on in the background until it returns, and its result is discarded) and a new
+    /// worker takes its place, so the run goes on at full parallelism. An abandoned
+    /// replay still holds whatever it holds; if replays can block forever, run the
+    /// comparison in its own process.
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .timeout(std::time::Duration::from_secs(5));
+    /// assert!(format!("{eq:?}").contains("timeout: Some(5s)"));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Removes the timeout: replays may take as long as they take.
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new()).no_timeout();
+    /// assert!(format!("{eq:?}").contains("timeout: None"));
+    /// ```
+    pub fn no_timeout(mut self) -> Self {
+        self.options.timeout = None;
+        self
+    }
+
+    /// Replays only shard `index` of `total` (from 1): the recordings whose id hashes
+    /// to it (see [`crate::Shard`]). An invalid shard replays nothing and reports a
+    /// problem, which fails the run.
+    ///
+    /// ```
+    /// let recs: Vec<_> = (0..20).map(|_| playback_store::Recording::builder("c").build()).collect();
+    /// let counts: usize = (1..=3)
+    ///     .map(|k| playback_compare::Equalizer::new(recs.clone()).shard(k, 3).progress(playback_compare::Progress::Never).run().counts().total)
+    ///     .sum();
+    /// assert_eq!(counts, 20);
+    /// ```
+    pub fn shard(mut self, index: u32, total: u32) -> Self {
+        self.options.shard = Some((index, total));
+        self
+    }
+
+    /// When to draw a progress bar (default: [`Progress::Auto`], on a terminal
+    /// outside CI).
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new()).progress(playback_compare::Progress::Never);
+    /// assert!(format!("{eq:?}").contains("Never"));
+    /// ```
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.options.progress = progress;
+        self
+    }
+
+    /// Keeps the extracted values and the [`Playback`] of every recording, equal ones
+    /// included (default: the values of the others only, no playback).
+    ///
+    /// ```
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new()).keep_results(true);
+    /// assert!(format!("{eq:?}").contains("keep_results: true"));
+    /// ```
+    pub fn keep_results(mut self, keep: bool) -> Self {
+        self.options.keep_results = keep;
+        self
+    }
+
+    /// Runs every recording and returns the report, sorted by category and then
+    /// recording id.
+    ///
+    /// ```
+    /// let recs = vec![playback_store::Recording::builder("checkout").build()];
+    /// let report = playback_compare::Equalizer::new(recs).progress(playback_compare::Progress::Never).run();
+    /// let only = &report.comparisons[0];
+    /// // the default player is automatic replay, and no operation "checkout" is registered
+    /// assert_eq!(only.status, playback_compare::Status::Failed);
+    /// assert!(only.message.as_deref().unwrap().contains("checkout"));
+    /// ```
+    pub fn run(self) -> Report {
+        let options = self.options.clone();
+        let jobs = self.into_jobs();
+        options.run(jobs, Vec::new())
+    }
+
+    /// Starts the run and yields each comparison as it completes (in no particular
+    /// order; [`Equalizer::run`] sorts). No progress bar is drawn.
+    ///
+    /// ```
+    /// let recs = vec![playback_store::Recording::builder("c").build(); 2];
+    /// assert_eq!(playback_compare::Equalizer::new(recs).stream().count(), 2);
+    /// ```
+    pub fn stream(self) -> Comparisons {
+        let options = self.options.clone();
+        let jobs = self.into_jobs();
+        options.start(jobs, Vec::new()).stream
+    }
+
+    fn into_jobs(self) -> Vec<Job> {
+        let category = common_category(&self.entries);
+        let tuning = Arc::new(self.tuning.resolve());
+        self.entries
+            .into_iter()
+            .enumerate()
+            .map(|(position, entry)| Job {
+                entry,
+                tuning: Arc::clone(&tuning),
+                category: category.clone(),
+                position,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests of playback-compare, through its public API.
+
+mod equalizer;
+mod html;
+mod sharding;
+mod snapshots;
+mod studio;
+mod support;
