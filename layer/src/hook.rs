@@ -66,7 +66,7 @@ pub enum Answer {
 ///     fn open(&self, _op: &OpInfo<'_>) -> Option<Arc<dyn ReplayScope>> { None }
 ///     fn outside_operation(&self, _site: &Site) -> Answer { Answer::Live }
 /// }
-/// let _layer = playback_layer::PlaybackLayer::replaying(Arc::new(Nothing));
+/// let _layer = playback_layer::PlaybackLayer::replaying::<tracing_subscriber::Registry>(Arc::new(Nothing));
 /// ```
 pub trait ReplayHook: Send + Sync + Debug + 'static {
     /// An operation span opened in a replaying layer: the scope to replay it with, or

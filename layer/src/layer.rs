@@ -310,7 +310,7 @@ fn is_marked(meta: &Metadata<'_>) -> bool {
 /// use tracing_subscriber::prelude::*;
 /// let (layer, _guard) = playback_layer::PlaybackLayer::builder()
 ///     .store(playback_store::MemoryStore::new())
-///     .build()?;
+///     .build::<tracing_subscriber::Registry>()?;
 /// let _filter: &playback_layer::PlaybackFilter = layer.filter();
 /// # Ok::<(), playback_layer::LayerError>(())
 /// ```

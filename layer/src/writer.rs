@@ -282,7 +282,7 @@ fn write(store: &dyn Store, stats: &Counters, rec: &Recording) {
 /// ```
 /// let (_layer, guard) = playback_layer::PlaybackLayer::builder()
 ///     .store(playback_store::MemoryStore::new())
-///     .build()?;
+///     .build::<tracing_subscriber::Registry>()?;
 /// let stats = guard.stats();
 /// assert_eq!(stats.snapshot().recorded, 0);
 /// # Ok::<(), playback_layer::LayerError>(())
@@ -304,7 +304,7 @@ impl Stats {
     ///
     /// ```
     /// # let (_layer, guard) = playback_layer::PlaybackLayer::builder()
-    /// #     .store(playback_store::MemoryStore::new()).build()?;
+    /// #     .store(playback_store::MemoryStore::new()).build::<tracing_subscriber::Registry>()?;
     /// let s = guard.stats().snapshot();
     /// assert_eq!(s.dropped + s.failed + s.oversize, 0);
     /// # Ok::<(), playback_layer::LayerError>(())
@@ -356,7 +356,7 @@ pub struct StatsSnapshot {
 /// ```
 /// let (_layer, guard) = playback_layer::PlaybackLayer::builder()
 ///     .store(playback_store::MemoryStore::new())
-///     .build()?;
+///     .build::<tracing_subscriber::Registry>()?;
 /// assert!(guard.flush(std::time::Duration::from_secs(1)));
 /// # Ok::<(), playback_layer::LayerError>(())
 /// ```
@@ -381,7 +381,7 @@ impl PlaybackGuard {
     ///
     /// ```
     /// # let (_layer, guard) = playback_layer::PlaybackLayer::builder()
-    /// #     .store(playback_store::MemoryStore::new()).build()?;
+    /// #     .store(playback_store::MemoryStore::new()).build::<tracing_subscriber::Registry>()?;
     /// assert_eq!(guard.stats().snapshot().sampled_out, 0);
     /// # Ok::<(), playback_layer::LayerError>(())
     /// ```
@@ -394,7 +394,7 @@ impl PlaybackGuard {
     ///
     /// ```
     /// # let (_layer, guard) = playback_layer::PlaybackLayer::builder()
-    /// #     .store(playback_store::MemoryStore::new()).build()?;
+    /// #     .store(playback_store::MemoryStore::new()).build::<tracing_subscriber::Registry>()?;
     /// assert!(guard.flush(std::time::Duration::from_secs(1)));
     /// # Ok::<(), playback_layer::LayerError>(())
     /// ```
