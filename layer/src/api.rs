@@ -25,11 +25,6 @@ fn dynamic_site(kind: Kind, alias: &'static str, location: &'static Location<'st
     }
 }
 
-fn is_err_json<T: Serialize>(value: &T) -> bool {
-    // `Result` serializes as {"Err": ..}; nothing else is treated as an error.
-    matches!(serde_json::to_value(value), Ok(serde_json::Value::Object(m)) if m.len() == 1 && m.contains_key("Err"))
-}
-
 /// Intercepts a call site that cannot carry an attribute (a closure, a third-party
 /// client) as an input: `f`'s value is recorded under `alias` + `key`, and replayed
 /// instead of calling `f`.
@@ -80,8 +75,7 @@ where
         return v;
     }
     let ret = f();
-    let err = is_err_json(&ret);
-    call.finish(&ret, err);
+    call.finish_detecting_err(&ret);
     ret
 }
 

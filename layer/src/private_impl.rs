@@ -303,7 +303,22 @@ impl Call {
     }
 
     /// Records the return value.
-    pub fn finish<T: ?Sized + Recordable>(mut self, ret: &T, is_err: bool) {
+    pub fn finish<T: ?Sized + Recordable>(self, ret: &T, is_err: bool) {
+        self.finish_with(ret, |_| is_err);
+    }
+
+    /// Records the return value when the caller cannot know statically whether it is an
+    /// `Err` (the function API): a `Result` serializes as `{"Err":..}`, so the error flag
+    /// is read off the one serialization that is recorded anyway.
+    pub(crate) fn finish_detecting_err<T: ?Sized + Recordable>(self, ret: &T) {
+        self.finish_with(ret, |raw| raw.get().starts_with("{\"Err\":"));
+    }
+
+    fn finish_with<T: ?Sized + Recordable>(
+        mut self,
+        ret: &T,
+        is_err: impl FnOnce(&RawValue) -> bool,
+    ) {
         let OpRef::Record(op) = &self.scope.op else {
             return;
         };
@@ -319,6 +334,7 @@ impl Call {
                 return;
             }
         };
+        let is_err = is_err(&value);
         let (kind, captured) = match self.site.kind {
             Kind::Output => (
                 InterceptionKind::Output,

@@ -70,6 +70,25 @@ fn records_a_sync_operation_with_inputs_and_outputs() {
 }
 
 #[test]
+fn function_api_marks_an_err_result_as_an_error() {
+    let store = MemoryStore::new();
+    let (_, guard) = with_layer(PlaybackLayer::builder().store(store.clone()), || {
+        let span = tracing::info_span!("op", playback = "operation");
+        let _e = span.enter();
+        let _: Result<u8, String> = input("ok", &1, || Ok(1));
+        let _: Result<u8, String> = input("bad", &2, || Err("no".to_owned()));
+    });
+    flush(&guard);
+    let rec = &recordings(&store)[0];
+    let flags: Vec<_> = rec
+        .interceptions
+        .iter()
+        .map(|i| (i.alias.as_str(), i.error))
+        .collect();
+    assert_eq!(flags, vec![("ok", false), ("bad", true)]);
+}
+
+#[test]
 fn nothing_is_recorded_outside_an_operation() {
     let store = MemoryStore::new();
     let (v, guard) = with_layer(PlaybackLayer::builder().store(store.clone()), || {
