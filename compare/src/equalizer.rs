@@ -1,6 +1,5 @@
 //! `Equalizer`: replay a set of recordings and compare.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use playback_replay::{Playback, Side};
@@ -11,7 +10,8 @@ use crate::comparator::{BoxError, Comparator, Context};
 use crate::engine::Comparisons;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::run::{Job, Options, RecordingEntry, common_category};
+use crate::run::RecordingEntry;
+use crate::studio::Studio;
 use crate::tuning::Tuning;
 use crate::verdict::Verdict;
 
@@ -19,9 +19,11 @@ use crate::verdict::Verdict;
 ///
 /// The parts, each replaceable:
 ///
-/// - a **player** replays one recording into a [`Playback`] (no default in this
-///   crate: without one, every recording is an `Error` saying so; the `playback`
-///   facade sets automatic replay);
+/// - a **player** replays one recording into a [`Playback`] (default: automatic
+///   replay, `playback_replay::replay_recording`, which finds the operation
+///   registered for the recording's category and calls it with the recorded
+///   arguments; a category with no registered operation is `Failed`, with the
+///   replay error naming it);
 /// - a **result extractor** turns each side into the value compared (default:
 ///   [`crate::result_and_outputs`]);
 /// - a **comparator** compares the two values (default: [`crate::JsonDiff::new`]);
@@ -32,6 +34,9 @@ use crate::verdict::Verdict;
 /// per replay and per comparison (default 60 s), panics isolated to their recording,
 /// a report order that does not depend on the parallelism, a progress bar on a
 /// terminal. See [`Equalizer::timeout`] for what happens to a stuck replay.
+///
+/// An Equalizer is a [`Studio`] over the given recordings with one tuning for every
+/// category: it forwards its run options to the studio, so both run the same way.
 ///
 /// ```
 /// use playback_compare::{Equalizer, JsonDiff, Progress, Status};
@@ -62,17 +67,18 @@ use crate::verdict::Verdict;
 /// assert_eq!(report.exit_code(), 1);
 /// ```
 pub struct Equalizer {
-    entries: Vec<RecordingEntry>,
+    /// The recordings and the run options.
+    studio: Studio,
+    /// The one tuning of every recording, whatever its category.
     tuning: Tuning,
-    options: Options,
 }
 
 impl std::fmt::Debug for Equalizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Equalizer")
-            .field("recordings", &self.entries.len())
+            .field("recordings", &self.studio.given())
             .field("tuning", &self.tuning)
-            .field("options", &self.options)
+            .field("options", &self.studio.options)
             .finish()
     }
 }
@@ -96,9 +102,8 @@ impl Equalizer {
         I::Item: Into<RecordingEntry>,
     {
         Equalizer {
-            entries: recordings.into_iter().map(Into::into).collect(),
+            studio: Studio::from_recordings(recordings),
             tuning: Tuning::new(),
-            options: Options::default(),
         }
     }
 
@@ -209,7 +214,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("noise_runs: 2"));
     /// ```
     pub fn learn_noise(mut self, runs: usize) -> Self {
-        self.options.noise_runs = runs;
+        self.studio = self.studio.learn_noise(runs);
         self
     }
 
@@ -221,7 +226,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("threads: Some(4)"));
     /// ```
     pub fn threads(mut self, threads: usize) -> Self {
-        self.options.threads = Some(threads);
+        self.studio = self.studio.threads(threads);
         self
     }
 
@@ -241,7 +246,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("timeout: Some(5s)"));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
+        self.studio = self.studio.timeout(timeout);
         self
     }
 
@@ -252,7 +257,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("timeout: None"));
     /// ```
     pub fn no_timeout(mut self) -> Self {
-        self.options.timeout = None;
+        self.studio = self.studio.no_timeout();
         self
     }
 
@@ -268,7 +273,7 @@ impl Equalizer {
     /// assert_eq!(counts, 20);
     /// ```
     pub fn shard(mut self, index: u32, total: u32) -> Self {
-        self.options.shard = Some((index, total));
+        self.studio = self.studio.shard(index, total);
         self
     }
 
@@ -280,7 +285,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("Never"));
     /// ```
     pub fn progress(mut self, progress: Progress) -> Self {
-        self.options.progress = progress;
+        self.studio = self.studio.progress(progress);
         self
     }
 
@@ -292,7 +297,7 @@ impl Equalizer {
     /// assert!(format!("{eq:?}").contains("keep_results: true"));
     /// ```
     pub fn keep_results(mut self, keep: bool) -> Self {
-        self.options.keep_results = keep;
+        self.studio = self.studio.keep_results(keep);
         self
     }
 
@@ -308,9 +313,7 @@ impl Equalizer {
     /// assert!(only.message.as_deref().unwrap().contains("checkout"));
     /// ```
     pub fn run(self) -> Report {
-        let options = self.options.clone();
-        let jobs = self.into_jobs();
-        options.run(jobs, Vec::new())
+        self.studio.defaults(self.tuning).run()
     }
 
     /// Starts the run and yields each comparison as it completes (in no particular
@@ -321,23 +324,6 @@ impl Equalizer {
     /// assert_eq!(playback_compare::Equalizer::new(recs).stream().count(), 2);
     /// ```
     pub fn stream(self) -> Comparisons {
-        let options = self.options.clone();
-        let jobs = self.into_jobs();
-        options.start(jobs, Vec::new()).stream
-    }
-
-    fn into_jobs(self) -> Vec<Job> {
-        let category = common_category(&self.entries);
-        let tuning = Arc::new(self.tuning.resolve());
-        self.entries
-            .into_iter()
-            .enumerate()
-            .map(|(position, entry)| Job {
-                entry,
-                tuning: Arc::clone(&tuning),
-                category: category.clone(),
-                position,
-            })
-            .collect()
+        self.studio.defaults(self.tuning).stream().0
     }
 }

@@ -64,6 +64,7 @@ mod diff;
 mod engine;
 mod equalizer;
 mod error;
+mod gather;
 mod html;
 mod job;
 mod junit;

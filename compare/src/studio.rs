@@ -10,16 +10,15 @@ use playback_store::{Query, Recording, RecordingId, Store, days};
 
 use crate::comparator::BoxError;
 use crate::engine::Comparisons;
-use crate::job::{chain, guarded};
 use crate::progress::Progress;
 use crate::report::{Problem, Report};
-use crate::run::{Job, Options, RecordingEntry, UNKNOWN_CATEGORY};
-use crate::tuning::{Resolved, Tuning};
+use crate::run::{Options, RecordingEntry};
+use crate::tuning::Tuning;
 
-type TunerFn = dyn Fn(&str) -> Result<Tuning, BoxError> + Send + Sync;
+pub(crate) type TunerFn = dyn Fn(&str) -> Result<Tuning, BoxError> + Send + Sync;
 
 /// Where a studio gets its recordings.
-enum Source {
+pub(crate) enum Source {
     /// A store: every category of the lookup, or the listed ones, or listed ids.
     Store(Arc<dyn Store>),
     /// Recordings given directly, grouped by their category.
@@ -59,14 +58,14 @@ enum Source {
 /// # Ok::<(), playback_store::StoreError>(())
 /// ```
 pub struct Studio {
-    source: Source,
-    categories: Vec<String>,
-    lookup: Query,
-    ids: Option<Vec<RecordingId>>,
-    defaults: Tuning,
-    tunings: BTreeMap<String, Tuning>,
-    tuner: Option<Arc<TunerFn>>,
-    options: Options,
+    pub(crate) source: Source,
+    pub(crate) categories: Vec<String>,
+    pub(crate) lookup: Query,
+    pub(crate) ids: Option<Vec<RecordingId>>,
+    pub(crate) defaults: Tuning,
+    pub(crate) tunings: BTreeMap<String, Tuning>,
+    pub(crate) tuner: Option<Arc<TunerFn>>,
+    pub(crate) options: Options,
 }
 
 impl fmt::Debug for Studio {
@@ -101,7 +100,9 @@ impl Studio {
     }
 
     /// A studio over recordings given directly (or `store.find(..)?` results),
-    /// grouped by their category.
+    /// grouped by their category. An entry that could not be read is an `Error`
+    /// reported under the one category the readable recordings share (else
+    /// `"(unknown)"`), as with [`crate::Equalizer::new`].
     ///
     /// ```
     /// let recs = vec![playback_store::Recording::builder("a").build(), playback_store::Recording::builder("b").build()];
@@ -116,6 +117,14 @@ impl Studio {
         Studio::with_source(Source::Given(
             recordings.into_iter().map(Into::into).collect(),
         ))
+    }
+
+    /// How many recordings were given directly (0 for a store).
+    pub(crate) fn given(&self) -> usize {
+        match &self.source {
+            Source::Given(list) => list.len(),
+            Source::Store(_) => 0,
+        }
     }
 
     fn with_source(source: Source) -> Self {
@@ -341,111 +350,5 @@ impl Studio {
         let (jobs, problems) = self.into_jobs();
         let prepared = options.start(jobs, problems);
         (prepared.stream, prepared.problems)
-    }
-
-    /// Groups the recordings by category (in category order) with their problems.
-    fn gather(&self) -> (BTreeMap<String, Vec<RecordingEntry>>, Vec<Problem>) {
-        let mut groups: BTreeMap<String, Vec<RecordingEntry>> = BTreeMap::new();
-        let mut problems = Vec::new();
-        let mut add = |category: Option<&str>, entry: RecordingEntry| {
-            let name = entry
-                .recording()
-                .map(|r| r.category.clone())
-                .or_else(|| category.map(str::to_owned))
-                .unwrap_or_else(|| UNKNOWN_CATEGORY.to_owned());
-            groups.entry(name).or_default().push(entry);
-        };
-        match &self.source {
-            Source::Given(_) => {}
-            Source::Store(store) => {
-                if let Some(ids) = &self.ids {
-                    for id in ids {
-                        let mut entry = RecordingEntry::from(store.get(id));
-                        entry.known_id = Some(id.clone());
-                        add(None, entry);
-                    }
-                } else if self.categories.is_empty() {
-                    match store.find(&self.lookup) {
-                        Ok(found) => found.into_iter().for_each(|e| add(None, e.into())),
-                        Err(e) => problems.push(Problem::new(
-                            None,
-                            format!("failed to look up recordings: {}", chain(&e)),
-                        )),
-                    }
-                } else {
-                    for category in &self.categories {
-                        match store.find(&self.lookup.clone().in_category(category.clone())) {
-                            Ok(found) => found
-                                .into_iter()
-                                .for_each(|e| add(Some(category), e.into())),
-                            Err(e) => problems.push(Problem::new(
-                                Some(category),
-                                format!("failed to look up recordings: {}", chain(&e)),
-                            )),
-                        }
-                    }
-                }
-            }
-        }
-        (groups, problems)
-    }
-
-    fn into_jobs(mut self) -> (Vec<Job>, Vec<Problem>) {
-        let (mut groups, mut problems) = self.gather();
-        if let Source::Given(entries) =
-            std::mem::replace(&mut self.source, Source::Given(Vec::new()))
-        {
-            for entry in entries {
-                let name = entry
-                    .recording()
-                    .map(|r| r.category.clone())
-                    .unwrap_or_else(|| UNKNOWN_CATEGORY.to_owned());
-                groups.entry(name).or_default().push(entry);
-            }
-        }
-        let mut jobs = Vec::new();
-        let mut position = 0;
-        for (category, entries) in groups {
-            let tuning = match self.tuning_for(&category) {
-                Ok(t) => t,
-                Err(message) => {
-                    problems.push(Problem::new(Some(&category), message));
-                    position += entries.len();
-                    continue;
-                }
-            };
-            for entry in entries {
-                jobs.push(Job {
-                    entry,
-                    tuning: Arc::clone(&tuning),
-                    category: category.clone(),
-                    position,
-                });
-                position += 1;
-            }
-        }
-        (jobs, problems)
-    }
-
-    fn tuning_for(&self, category: &str) -> Result<Arc<Resolved>, String> {
-        let own = match (self.tunings.get(category), &self.tuner) {
-            (Some(t), _) => t.clone(),
-            (None, Some(tuner)) => match guarded(|| tuner(category)) {
-                Ok(Ok(t)) => t,
-                Ok(Err(e)) => {
-                    return Err(format!(
-                        "the tuner failed for this category, so its recordings were not replayed: {}",
-                        chain(&*e)
-                    ));
-                }
-                Err(p) => {
-                    return Err(format!(
-                        "the tuner panicked for this category, so its recordings were not replayed: {p}"
-                    ));
-                }
-            },
-            (None, None) => Tuning::new(),
-        };
-        Ok(Arc::new(own.over(&self.defaults).resolve()))
     }
 }

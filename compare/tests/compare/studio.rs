@@ -138,3 +138,47 @@ fn the_default_lookup_finds_recent_recordings_only() {
     assert_eq!(report.counts().total, 1);
     assert_eq!(report.comparisons[0].recording_id, fresh.id);
 }
+
+#[test]
+fn equalizer_is_a_studio_over_its_recordings_with_one_tuning() {
+    let recs = || {
+        let mut list: Vec<Result<playback_store::Recording, playback_store::StoreError>> = vec![
+            Ok(rec("checkout", &id(1), json!({"Ok": 1}), json!({"Ok": 1}))),
+            Ok(rec("checkout", &id(2), json!({"Ok": 1}), json!({"Ok": 2}))),
+        ];
+        list.push(Err(playback_store::StoreError::ReadOnly {
+            store: "s3".into(),
+        }));
+        list
+    };
+    let tuning = || Tuning::new().comparator(JsonDiff::new().ignore("/outputs"));
+    let equalizer = playback_compare::Equalizer::new(recs())
+        .player(player)
+        .tuning(tuning())
+        .threads(2)
+        .progress(Progress::Never)
+        .run();
+    let studio = Studio::from_recordings(recs())
+        .player(player)
+        .defaults(tuning())
+        .threads(2)
+        .progress(Progress::Never)
+        .run();
+    assert_eq!(equalizer.comparisons, studio.comparisons);
+    let got: Vec<(&str, &str, Status)> = studio
+        .comparisons
+        .iter()
+        .map(|c| (c.category.as_str(), c.recording_id.as_str(), c.status))
+        .collect();
+    // The unreadable entry is reported under the category the others share, with
+    // the synthetic id of its input position.
+    assert_eq!(
+        got,
+        [
+            ("checkout", id(1).as_str(), Status::Equal),
+            ("checkout", id(2).as_str(), Status::Different),
+            ("checkout", "unreadable-2", Status::Error),
+        ]
+    );
+    assert_eq!(studio.comparisons[1].differences[0].path, "/result/Ok");
+}
