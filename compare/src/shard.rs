@@ -76,7 +76,7 @@ impl Shard {
 
     /// The shard (from 1) that owns `id` among `total` shards.
     pub(crate) fn owner(id: &str, total: u32) -> u32 {
-        let hash = fnv1a64(id.as_bytes());
+        let hash = playback_store::fnv1a(id.as_bytes());
         let total = u64::from(total.max(1));
         u32::try_from(hash % total).unwrap_or(0) + 1
     }
@@ -101,26 +101,9 @@ impl FromStr for Shard {
     }
 }
 
-/// 64-bit FNV-1a.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1a64_matches_the_published_test_vectors() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn every_id_has_exactly_one_owner_and_owners_spread() {

@@ -42,14 +42,11 @@ pub(crate) fn write_atomic(
 /// A 64-bit FNV-1a hash: stable across Rust versions and platforms, so folder names
 /// derived from it stay the same from one run to the next.
 pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
+    parts
+        .iter()
+        .fold(playback_store::FNV1A_OFFSET, |hash, part| {
+            playback_store::fnv1a_extend(playback_store::fnv1a_extend(hash, part.as_bytes()), &[0])
+        })
 }
 
 #[cfg(test)]

@@ -18,9 +18,9 @@ use crate::id::RecordingId;
 /// [`StoreError::UnsupportedVersion`].
 ///
 /// ```
-/// assert_eq!(playback_store::FORMAT_VERSION, "1.0");
+/// assert_eq!(playback_store::FORMAT_VERSION, "1.1");
 /// ```
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 const SUPPORTED_MAJOR: u64 = 1;
 
 /// How an operation ended.
@@ -121,6 +121,20 @@ pub struct Interception {
     /// The call site's `file:line`, for error messages.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub site: String,
+    /// The call panicked with this message (then `value` is absent): replay panics again
+    /// at the same call site with the same message, without running it. (Format 1.1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
+    /// A part of the call (a key part, an argument or the return value) could not be
+    /// serialized; the part holds a `{"playback.unrecordable": ..}` placeholder and this
+    /// says why. Replay reports such a call as a clear error. (Format 1.1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unrecordable: Option<String>,
+    /// The call overlapped another interception of the same operation (concurrent
+    /// tasks): its position in the recording is its completion order, which replay does
+    /// not rely on. (Format 1.1.)
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub concurrent: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -153,6 +167,9 @@ impl Interception {
             error,
             signature: String::new(),
             site: String::new(),
+            panic: None,
+            unrecordable: None,
+            concurrent: false,
         }
     }
 
@@ -182,6 +199,9 @@ impl Interception {
             error,
             signature: String::new(),
             site: String::new(),
+            panic: None,
+            unrecordable: None,
+            concurrent: false,
         }
     }
 
@@ -213,7 +233,8 @@ impl Interception {
         raw_to_value(self.args.as_deref())
     }
 
-    /// The return value parsed as JSON, or `Value::Null` when absent.
+    /// The return value parsed as JSON (`{"panic": message}` for a call that panicked),
+    /// or `Value::Null` when absent.
     ///
     /// ```
     /// use playback_store::Interception;
@@ -222,7 +243,10 @@ impl Interception {
     /// assert_eq!(i.value_json(), serde_json::json!([1, 2]));
     /// ```
     pub fn value_json(&self) -> Value {
-        raw_to_value(self.value.as_deref())
+        match &self.panic {
+            Some(message) => serde_json::json!({ "panic": message }),
+            None => raw_to_value(self.value.as_deref()),
+        }
     }
 }
 
@@ -476,7 +500,7 @@ impl Recording {
     /// ```
     /// let rec = playback_store::Recording::builder("c").build();
     /// let text = String::from_utf8(rec.to_json()?).unwrap();
-    /// assert!(text.contains("\"format_version\": \"1.0\""));
+    /// assert!(text.contains("\"format_version\": \"1.1\""));
     /// # Ok::<(), playback_store::StoreError>(())
     /// ```
     pub fn to_json(&self) -> Result<Vec<u8>, StoreError> {
@@ -763,6 +787,33 @@ mod tests {
                 value: to_raw_value(&json!({"Ok": {"order_id": 9001}})).unwrap(),
                 error: false,
             })
+            .interception({
+                // format 1.1: a call that panicked, overlapping another one
+                let mut i = Interception::input(
+                    "shop::load_stock",
+                    1,
+                    json!({"sku": "A1"}),
+                    to_raw_value(&()).unwrap(),
+                    true,
+                );
+                i.value = None;
+                i.panic = Some("connection reset".to_owned());
+                i.concurrent = true;
+                i
+            })
+            .interception({
+                // format 1.1: a value that could not be recorded
+                let mut i = Interception::output(
+                    "shop::audit",
+                    1,
+                    to_raw_value(&crate::unrecordable("argument `map`: key must be a string"))
+                        .unwrap(),
+                    to_raw_value(&true).unwrap(),
+                    false,
+                );
+                i.unrecordable = Some("argument `map`: key must be a string".to_owned());
+                i
+            })
             .build()
     }
 
@@ -781,6 +832,13 @@ mod tests {
         assert_eq!(back.summary(), rec.summary());
         assert_eq!(back.interceptions[2].args_value()["total"], 1999);
         assert!(back.interceptions[2].error);
+        assert_eq!(back.interceptions[3].panic.as_deref(), Some("connection reset"));
+        assert_eq!(
+            back.interceptions[3].value_json(),
+            json!({"panic": "connection reset"})
+        );
+        assert!(back.interceptions[3].concurrent);
+        assert!(back.interceptions[4].unrecordable.is_some());
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod id;
 mod memory;
 mod query;
 mod store;
+mod util;
 
 pub use crate::dir::DirStore;
 pub use crate::error::StoreError;
@@ -35,3 +36,7 @@ pub use crate::id::{RecordingId, validate_category};
 pub use crate::memory::MemoryStore;
 pub use crate::query::{Cmp, MetaFilter, Query, days};
 pub use crate::store::Store;
+pub use crate::util::{
+    FNV1A_OFFSET, UNRECORDABLE, fnv1a, fnv1a_extend, panic_message, unrecordable,
+    unrecordable_reason,
+};
