@@ -44,8 +44,8 @@ pub use playback_compare::{
 };
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
-    PlaybackLayerBuilder, Stats, StatsSnapshot, discard, force_sample, input, metadata, now,
-    output, value,
+    PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,
+    metadata, now, output, value,
 };
 pub use playback_macros::instrument;
 pub use playback_replay::{

@@ -9,8 +9,10 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::error::LayerError;
-use crate::layer::{FilteredPlaybackLayer, Mode, PlaybackFilter, PlaybackLayer};
-use crate::writer::{self, Config, PlaybackGuard};
+use crate::filter::PlaybackFilter;
+use crate::layer::{FilteredPlaybackLayer, Mode, PlaybackLayer};
+use crate::sampling::Config;
+use crate::writer::{self, PlaybackGuard};
 
 /// Configures a recording [`PlaybackLayer`].
 ///

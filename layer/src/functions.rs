@@ -7,19 +7,23 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::private_impl::{Call, Kind, OnMissing, Replayed, Site, fnv1a};
-use crate::scope::{self, OpRef};
+use playback_store::RecordingId;
+
+use crate::call::{Call, Replayed, run_call};
+use crate::context;
+use crate::scope::OpRef;
 use crate::serialize::to_canonical;
+use crate::site::{Kind, OnMissing, Site};
 
 fn dynamic_site(kind: Kind, alias: &'static str, location: &'static Location<'static>) -> Site {
     Site {
         kind,
         alias,
+        category: "",
         fallback_aliases: &[],
         on_missing: OnMissing::Fail,
         fail_on_missing: true,
         signature: alias,
-        signature_hash: fnv1a(alias),
         file: location.file(),
         line: location.line(),
     }
@@ -67,15 +71,17 @@ where
     K: ?Sized + Serialize,
     T: Serialize + DeserializeOwned,
 {
-    let Some(mut call) = Call::begin(site) else {
-        return f();
-    };
-    call.whole(key);
-    if let Replayed::Value(v) = call.replay::<T>() {
-        return v;
+    let mut call = Call::begin(site);
+    if let Some(c) = &mut call {
+        c.whole(key);
+        if let Replayed::Value(v) = c.replay::<T>() {
+            return v;
+        }
     }
-    let ret = f();
-    call.finish_detecting_err(&ret);
+    let ret = run_call(&mut call, f);
+    if let Some(c) = call {
+        c.finish_detecting_err(&ret);
+    }
     ret
 }
 
@@ -115,7 +121,7 @@ where
 /// playback_layer::metadata("tenant", "acme"); // outside an operation: no effect
 /// ```
 pub fn metadata(key: &str, value: impl Serialize) {
-    if let Some(scope) = scope::current()
+    if let Some(scope) = context::current()
         && let OpRef::Record(op) = &scope.op
         && let Ok(v) = to_canonical(&value)
     {
@@ -130,7 +136,7 @@ pub fn metadata(key: &str, value: impl Serialize) {
 /// playback_layer::force_sample(); // outside an operation: no effect
 /// ```
 pub fn force_sample() {
-    if let Some(scope) = scope::current()
+    if let Some(scope) = context::current()
         && let OpRef::Record(op) = &scope.op
     {
         op.force();
@@ -143,9 +149,25 @@ pub fn force_sample() {
 /// playback_layer::discard(); // outside an operation: no effect
 /// ```
 pub fn discard() {
-    if let Some(scope) = scope::current()
+    if let Some(scope) = context::current()
         && let OpRef::Record(op) = &scope.op
     {
         op.discard();
+    }
+}
+
+/// The id of the recording being made (or replayed) by the current operation, to put in
+/// logs and response headers: the store returns that recording for it.
+///
+/// `None` outside an operation and in an operation that sampling left out; during
+/// `playback::replay(&rec, ..)`, `Some(rec.id)`.
+///
+/// ```
+/// assert!(playback_layer::current_recording_id().is_none()); // outside an operation
+/// ```
+pub fn current_recording_id() -> Option<RecordingId> {
+    match context::current()?.op {
+        OpRef::Record(op) => Some(op.id()),
+        OpRef::Replay(r) => r.recording_id(),
     }
 }

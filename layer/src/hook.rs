@@ -9,11 +9,11 @@
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use playback_store::OpResult;
+use playback_store::{OpResult, RecordingId};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::private_impl::Site;
+use crate::site::Site;
 
 /// The operation span that just opened.
 ///
@@ -52,6 +52,9 @@ pub enum Answer {
     /// Stop: the scope has recorded a typed error; the call site panics with this message
     /// and the replay harness reports the error.
     Fail(String),
+    /// The recorded call panicked: the call site panics again with this message, without
+    /// running.
+    Panic(String),
 }
 
 /// Creates replay scopes for operation spans.
@@ -111,6 +114,19 @@ pub trait ReplayScope: Send + Sync + Debug + 'static {
     /// The operation function started (macro operations only).
     fn begin_operation(&self, site: &Site) {
         let _ = site;
+    }
+    /// A key part or an argument of this call does not serialize today (`reason` says
+    /// why): record the typed error and return the message the call site panics with.
+    fn unserializable(&self, site: &Site, reason: &str) -> String {
+        format!(
+            "playback: cannot replay `{}` at {}: {reason}",
+            site.alias,
+            site.location()
+        )
+    }
+    /// The id of the recording being replayed, for `playback::current_recording_id()`.
+    fn recording_id(&self) -> Option<RecordingId> {
+        None
     }
     /// The operation's replayed result.
     fn finish(&self, result: OpResult);

@@ -1,28 +1,26 @@
 //! The tracing layer and its per-layer filter.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value};
+use tracing_core::Subscriber;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::subscriber::Interest;
-use tracing_core::{Metadata, Subscriber};
-use tracing_subscriber::filter::{Filtered, LevelFilter};
-use tracing_subscriber::layer::{Context, Filter, Layer};
+use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::builder::PlaybackLayerBuilder;
+use crate::capture::OpName;
+use crate::context;
+use crate::filter::{self, CATEGORY, MARKER, PlaybackFilter};
 use crate::hook::{OpInfo, ReplayHook};
-use crate::scope::{self, NotCaptured, OpName, OpRef, RecordOp, ScopeExt, SpanScope};
-use crate::writer::{Decision, Shared};
-
-/// The field that marks an operation span: `playback = "operation"`.
-const MARKER: &str = "playback";
-const CATEGORY: &str = "playback.category";
+use crate::recorder::RecordOp;
+use crate::sampling::Decision;
+use crate::scope::{NotCaptured, OpRef, ScopeExt, SpanScope};
+use crate::writer::Shared;
 
 #[derive(Clone)]
 pub(crate) enum Mode {
@@ -72,8 +70,8 @@ impl PlaybackLayer {
     /// let builder = playback_layer::PlaybackLayer::builder();
     /// assert!(builder.build::<tracing_subscriber::Registry>().is_err()); // no store yet
     /// ```
-    pub fn builder() -> PlaybackLayerBuilder {
-        PlaybackLayerBuilder::default()
+    pub fn builder() -> crate::PlaybackLayerBuilder {
+        crate::PlaybackLayerBuilder::default()
     }
 
     pub(crate) fn new(mode: Mode) -> Self {
@@ -124,10 +122,19 @@ impl PlaybackLayer {
         }
     }
 
+    /// The recording side's shared state, when this layer records.
+    pub(crate) fn recorder(&self) -> Option<&Arc<Shared>> {
+        match &self.mode {
+            Mode::Record(shared) => Some(shared),
+            Mode::Replay(_) => None,
+        }
+    }
+
     fn open_operation<S>(
         &self,
         attrs: &Attributes<'_>,
         fields: OpFields,
+        decided: Option<Decision>,
         span: &tracing_subscriber::registry::SpanRef<'_, S>,
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -141,7 +148,7 @@ impl PlaybackLayer {
         match &self.mode {
             Mode::Record(shared) => {
                 // Usually the filter already decided (see `PlaybackFilter::enabled`).
-                let decision = take_decision(meta).unwrap_or_else(|| {
+                let decision = decided.unwrap_or_else(|| {
                     let d = shared.config.decide(&category);
                     if d == Decision::Out {
                         shared.stats.sampled_out.inc();
@@ -163,11 +170,11 @@ impl PlaybackLayer {
                     sampled,
                     fields.metadata,
                 );
-                ext.insert(ScopeExt(Arc::new(SpanScope {
+                ext.insert(ScopeExt(SpanScope {
                     op: OpRef::Record(Arc::new(op)),
-                    intercepting: AtomicBool::new(false),
                     is_root: true,
-                })));
+                    in_call: context::in_call(),
+                }));
             }
             Mode::Replay(hook) => {
                 let info = OpInfo {
@@ -178,11 +185,11 @@ impl PlaybackLayer {
                 };
                 match hook.open(&info) {
                     Some(scope) => {
-                        ext.insert(ScopeExt(Arc::new(SpanScope {
+                        ext.insert(ScopeExt(SpanScope {
                             op: OpRef::Replay(scope),
-                            intercepting: AtomicBool::new(false),
                             is_root: true,
-                        })));
+                            in_call: context::in_call(),
+                        }));
                     }
                     None => {
                         ext.insert(NotCaptured);
@@ -194,7 +201,7 @@ impl PlaybackLayer {
 }
 
 enum Parent {
-    Scope(Arc<SpanScope>),
+    Scope(SpanScope),
     NotCaptured,
 }
 
@@ -226,26 +233,27 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let fields = if is_marked(attrs.metadata()) {
+        let (fields, decided) = if filter::is_marked(attrs.metadata()) {
+            let decided = filter::seen(attrs.metadata());
             let mut v = OpFields::default();
             attrs.record(&mut v);
-            v.is_operation.then_some(v)
+            (v.is_operation.then_some(v), decided)
         } else {
-            None
+            (None, None)
         };
         match (parent_state(&span), fields) {
             (Some(Parent::Scope(parent)), _) => {
                 let child = SpanScope {
-                    op: parent.op.clone(),
-                    intercepting: AtomicBool::new(parent.intercepting.load(Ordering::Relaxed)),
+                    op: parent.op,
                     is_root: false,
+                    in_call: parent.in_call || context::in_call(),
                 };
-                span.extensions_mut().insert(ScopeExt(Arc::new(child)));
+                span.extensions_mut().insert(ScopeExt(child));
             }
             (Some(Parent::NotCaptured), Some(_)) => {
                 span.extensions_mut().insert(NotCaptured);
             }
-            (None, Some(fields)) => self.open_operation(attrs, fields, &span),
+            (None, Some(fields)) => self.open_operation(attrs, fields, decided, &span),
             _ => {}
         }
     }
@@ -271,12 +279,12 @@ where
         if let Some(span) = ctx.span(id)
             && let Some(ScopeExt(scope)) = span.extensions().get::<ScopeExt>()
         {
-            scope::push(self.id, id.into_u64(), scope.clone());
+            context::push(self.id, id.into_u64(), scope.clone());
         }
     }
 
     fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
-        scope::pop(self.id, id.into_u64());
+        context::pop(self.id, id.into_u64());
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -292,95 +300,6 @@ where
                 OpRef::Replay(r) => r.close(),
             }
         }
-    }
-}
-
-fn is_marked(meta: &Metadata<'_>) -> bool {
-    meta.fields().field(MARKER).is_some()
-}
-
-/// The layer's own filter: it enables operation spans, and the spans created inside an
-/// operation, and nothing else, so other layers' filters never hide operations from
-/// it and it never sees events (payloads never travel as events).
-///
-/// It also makes the sampling decision: a sampled-out operation is never enabled for
-/// the layer, so it costs no more than its plain tracing span.
-///
-/// ```
-/// use tracing_subscriber::prelude::*;
-/// let (layer, _guard) = playback_layer::PlaybackLayer::builder()
-///     .store(playback_store::MemoryStore::new())
-///     .build::<tracing_subscriber::Registry>()?;
-/// let _filter: &playback_layer::PlaybackFilter = layer.filter();
-/// # Ok::<(), playback_layer::LayerError>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct PlaybackFilter {
-    /// Recording layers sample; replaying layers take every operation.
-    pub(crate) sampler: Option<Arc<Shared>>,
-}
-
-thread_local! {
-    /// The decision `enabled` just made, for the `on_new_span` that follows it on this
-    /// thread, keyed by the callsite's metadata.
-    static DECISION: Cell<Option<(usize, Decision)>> = const { Cell::new(None) };
-}
-
-fn meta_key(meta: &Metadata<'_>) -> usize {
-    std::ptr::from_ref(meta) as usize
-}
-
-fn take_decision(meta: &Metadata<'_>) -> Option<Decision> {
-    let (key, d) = DECISION.try_with(Cell::take).ok().flatten()?;
-    (key == meta_key(meta)).then_some(d)
-}
-
-impl<S> Filter<S> for PlaybackFilter {
-    #[inline]
-    fn enabled(&self, meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        if !meta.is_span() {
-            return false;
-        }
-        if scope::is_active() {
-            // inside a captured operation: everything belongs to it
-            return true;
-        }
-        if !is_marked(meta) {
-            return false;
-        }
-        let Some(shared) = &self.sampler else {
-            return true;
-        };
-        if meta.fields().field(CATEGORY).is_some() {
-            // the category is a field value, which only `on_new_span` can read
-            return true;
-        }
-        let decision = shared.config.decide(meta.name());
-        match decision {
-            Decision::In { .. } => {
-                let _ = DECISION.try_with(|d| d.set(Some((meta_key(meta), decision))));
-                true
-            }
-            Decision::Out => {
-                shared.stats.sampled_out.inc();
-                false
-            }
-            Decision::Skip => false,
-        }
-    }
-
-    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
-        if !meta.is_span() {
-            Interest::never()
-        } else if is_marked(meta) && self.sampler.is_none() {
-            Interest::always()
-        } else {
-            Interest::sometimes()
-        }
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(LevelFilter::TRACE)
     }
 }
 

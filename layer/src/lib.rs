@@ -36,34 +36,47 @@
 //! (`registry().with(EnvFilter::new("warn"))`), disables spans for every layer,
 //! including this one: put filters on the layers that need them.
 
-mod api;
+mod autoref;
 mod builder;
+mod call;
+mod capture;
 mod codec;
+mod context;
 mod error;
+mod filter;
+mod functions;
 mod hook;
 mod layer;
-mod private_impl;
+mod op_call;
+mod recorder;
+mod sampling;
 mod scope;
 mod serialize;
+mod site;
+mod stats;
 mod writer;
 
-pub use crate::api::{discard, force_sample, input, metadata, now, output, value};
 pub use crate::builder::PlaybackLayerBuilder;
 pub use crate::codec::Codec;
 pub use crate::error::LayerError;
+pub use crate::filter::PlaybackFilter;
+pub use crate::functions::{
+    current_recording_id, discard, force_sample, input, metadata, now, output, value,
+};
 pub use crate::hook::{Answer, OpInfo, ReplayActivity, ReplayHook, ReplayScope};
-pub use crate::layer::{FilteredPlaybackLayer, PlaybackFilter, PlaybackLayer};
-pub use crate::private_impl::{Kind, OnMissing, Site};
-pub use crate::writer::{PlaybackGuard, Stats, StatsSnapshot};
+pub use crate::layer::{FilteredPlaybackLayer, PlaybackLayer};
+pub use crate::site::{Kind, OnMissing, Site};
+pub use crate::stats::{Stats, StatsSnapshot};
+pub use crate::writer::PlaybackGuard;
 
 /// What `#[playback::instrument]` expands to. Not a public API: it may change in any
 /// release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::private_impl::{
-        Call, CatchUnwind, IsErrOther, IsErrResult, Kind, OnMissing, OpCall, Recordable, Replayed,
-        Site, catch_unwind, catch_unwind_async, fnv1a,
-    };
+    pub use crate::autoref::{IsErrOther, IsErrResult, Recordable};
+    pub use crate::call::{Call, Replayed, poll_call, run_call};
+    pub use crate::op_call::{OpCall, poll_op, run_op};
+    pub use crate::site::{Kind, OnMissing, Site};
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Guarded serialization: a failing or panicking `Serialize` impl becomes an error
 //! string, never a panic in the host.
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
@@ -9,16 +8,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// The message of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
-    }
-}
+use playback_store::panic_message;
 
 /// Serializes `value` to raw JSON.
 pub(crate) fn to_raw<T: ?Sized + Serialize>(value: &T) -> Result<Box<RawValue>, String> {
@@ -91,8 +81,27 @@ pub(crate) fn raw_object(fields: &[(&'static str, Box<RawValue>)]) -> Box<RawVal
             map.end()
         }
     }
-    serde_json::value::to_raw_value(&Fields(fields))
-        .unwrap_or_else(|_| crate::scope::empty_object())
+    serde_json::value::to_raw_value(&Fields(fields)).unwrap_or_else(|_| empty_object())
+}
+
+/// Runs a user conversion (a codec's `record`), turning a panic into an error string.
+pub(crate) fn convert<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|p| format!("its codec panicked: {}", panic_message(p.as_ref())))
+}
+
+/// `{"playback.unrecordable": reason}`, raw.
+pub(crate) fn placeholder_raw(reason: &str) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&playback_store::unrecordable(reason))
+        .unwrap_or_else(|_| null_raw())
+}
+
+pub(crate) fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| null_raw())
+}
+
+pub(crate) fn null_raw() -> Box<RawValue> {
+    serde_json::value::to_raw_value(&Value::Null).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -201,7 +201,7 @@ fn a_sampled_out_operation_captures_nothing() {
         let span = tracing::info_span!("c", playback = "operation");
         let _e = span.enter();
         // not even entered as a scope: the thread-local fast path says "outside"
-        assert!(!crate::scope::is_active());
+        assert!(!crate::context::is_active());
         let _: u8 = input("x", &(), || 1);
     });
     flush(&guard);
@@ -328,8 +328,20 @@ fn a_panicking_serialize_impl_never_reaches_the_host() {
     });
     assert_eq!(v, 1);
     flush(&guard);
-    assert!(store.is_empty());
-    assert_eq!(guard.stats().snapshot().failed, 1);
+    // the recording is kept; the output is marked unrecordable, with a placeholder
+    let recs = store.find(&Query::all()).unwrap();
+    assert_eq!(recs.len(), 1);
+    let rec = recs.into_iter().next().unwrap().unwrap();
+    let bad = &rec.interceptions[1];
+    assert_eq!(bad.alias, "bad");
+    let reason = bad.unrecordable.as_deref().unwrap();
+    assert!(reason.contains("user Serialize impl panicked"), "{reason}");
+    let placeholder = bad.args_value();
+    let shown = playback_store::unrecordable_reason(&placeholder).unwrap();
+    assert!(shown.contains("user Serialize impl panicked"), "{shown}");
+    let stats = guard.stats().snapshot();
+    assert_eq!((stats.failed, stats.unrecordable), (0, 1));
+    assert_eq!(stats.unrecordable_aliases, vec![("bad", 1)]);
 }
 
 #[test]

@@ -4,7 +4,12 @@
 //! macro. See [`macro@instrument`] for the arguments and what the generated code does.
 
 mod attr;
+mod body;
 mod expand;
+mod register;
+mod signature;
+#[cfg(test)]
+mod tests;
 
 /// Instruments a function like `#[tracing::instrument]`, and records it for playback.
 ///

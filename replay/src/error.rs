@@ -40,6 +40,40 @@ pub enum ReplayError {
         site: String,
     },
 
+    /// A key part or an argument of a call does not serialize during the replay, so the
+    /// call cannot be matched to the recording.
+    #[error(
+        "`{alias}` at {site} cannot be replayed: {reason}\nto go on: make the value \
+         serializable (derive `serde::Serialize`, or convert it with `with(arg = Codec)`), or \
+         leave it out of the key with `skip(..)`"
+    )]
+    Unserializable {
+        /// The call's alias.
+        alias: &'static str,
+        /// Which value failed, and serde's message.
+        reason: String,
+        /// The call site, `file:line`.
+        site: String,
+    },
+
+    /// The recorded call could not be recorded (a value did not serialize in production),
+    /// so there is nothing to replay it with.
+    #[error(
+        "`{alias}` at {site} was not recorded in recording {recording_id}: {reason}\nto go \
+         on: make the value serializable (or give the call site a codec with `with = ..`) and \
+         record the operation again"
+    )]
+    Unrecordable {
+        /// The recording's id.
+        recording_id: String,
+        /// The call's alias.
+        alias: &'static str,
+        /// Why it could not be recorded.
+        reason: String,
+        /// The call site, `file:line`.
+        site: String,
+    },
+
     /// An output was called more often than it was recorded, or has no recorded return
     /// value.
     #[error(

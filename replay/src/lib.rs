@@ -43,6 +43,7 @@
 //!   logs.
 
 mod error;
+mod matching;
 mod mismatch;
 mod playback;
 mod provider;

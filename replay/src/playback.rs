@@ -203,6 +203,8 @@ pub struct Playback {
     unused: Vec<Unused>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    stopped_at_recording_end: bool,
 }
 
 impl Playback {
@@ -228,7 +230,38 @@ impl Playback {
             replayed,
             unused,
             warnings: Vec::new(),
+            stopped_at_recording_end: false,
         }
+    }
+
+    /// Marks a replay of an incomplete recording that stopped where the recording ends
+    /// (see [`Playback::stopped_at_recording_end`]).
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![])
+    ///     .with_stopped_at_recording_end(true);
+    /// assert!(p.stopped_at_recording_end());
+    /// ```
+    pub fn with_stopped_at_recording_end(mut self, stopped: bool) -> Self {
+        self.stopped_at_recording_end = stopped;
+        self
+    }
+
+    /// Whether this replays an incomplete recording (its operation was cancelled while
+    /// recording: a client disconnect, a timeout, `select!`) and stopped, without an
+    /// error, at the first call the recording does not have. Its replayed result is then
+    /// `null`, and only the outputs that were recorded are in [`Playback::replayed`].
+    ///
+    /// ```
+    /// # use playback_replay::{Playback, Side};
+    /// # let s = Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
+    /// let p = Playback::new(playback_store::RecordingId::generate(), "c", s.clone(), s, vec![]);
+    /// assert!(!p.stopped_at_recording_end());
+    /// ```
+    pub fn stopped_at_recording_end(&self) -> bool {
+        self.stopped_at_recording_end
     }
 
     /// Sets the warnings (see [`Playback::warnings`]).

@@ -9,24 +9,29 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use playback_layer::{Answer, OnMissing, OpInfo, ReplayScope, Site};
-use playback_store::{InterceptionKind, OpResult, Outcome, Recording, RecordingId};
+use playback_store::{InterceptionKind, OpResult, Outcome, Recording, RecordingId, panic_message};
+
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// What a replay needs of one recorded interception while the operation runs (the
 /// rest is read from the recording when the replay ends).
 #[derive(Debug)]
-struct Entry {
-    kind: InterceptionKind,
-    alias: String,
-    key: Option<Value>,
-    value: Option<Box<RawValue>>,
-    error: bool,
-    signature: String,
+pub(crate) struct Entry {
+    pub(crate) kind: InterceptionKind,
+    pub(crate) alias: String,
+    pub(crate) invocation: u32,
+    pub(crate) key: Option<Value>,
+    pub(crate) args: Option<Box<RawValue>>,
+    pub(crate) value: Option<Box<RawValue>>,
+    pub(crate) error: bool,
+    pub(crate) signature: String,
+    pub(crate) panic: Option<String>,
+    pub(crate) unrecordable: Option<String>,
+    pub(crate) concurrent: bool,
 }
-use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::error::ReplayError;
-use crate::mismatch;
 use crate::playback::{Output, Playback, Side, Unused};
 
 /// Recordings with more interceptions than this get an index by alias.
@@ -71,14 +76,17 @@ pub(crate) type Concluded = Result<Result<Playback, ReplayError>, Box<dyn Any + 
 
 /// One replay.
 pub(crate) struct Session {
-    recording_id: RecordingId,
+    pub(crate) recording_id: RecordingId,
     category: String,
-    entries: Vec<Entry>,
+    /// The recording is incomplete (its operation was cancelled while recording): the
+    /// replay stops, without an error, at the first call the recording does not have.
+    pub(crate) incomplete: bool,
+    pub(crate) entries: Vec<Entry>,
     /// Positions in `entries`, by alias; only for recordings with many interceptions
     /// (a scan is cheaper for a few).
-    index: Option<HashMap<String, Vec<usize>>>,
-    config: Arc<Config>,
-    state: Mutex<State>,
+    pub(crate) index: Option<HashMap<String, Vec<usize>>>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) state: Mutex<State>,
 }
 
 impl fmt::Debug for Session {
@@ -92,33 +100,35 @@ impl fmt::Debug for Session {
 
 /// One replayed output call; its arguments are parsed when the replay ends (from the
 /// recorded side when they are the same text, which a faithful replay gives).
-struct Replayed {
-    alias: String,
-    invocation: u32,
-    args: Box<RawValue>,
+pub(crate) struct Replayed {
+    pub(crate) alias: String,
+    pub(crate) invocation: u32,
+    pub(crate) args: Box<RawValue>,
     /// The recorded interception it used.
-    entry: Option<usize>,
-    error: bool,
+    pub(crate) entry: Option<usize>,
+    pub(crate) error: bool,
 }
 
 #[derive(Default)]
-struct State {
-    opened: bool,
-    started: Option<Instant>,
-    finished: Option<Instant>,
-    used: Vec<bool>,
+pub(crate) struct State {
+    pub(crate) opened: bool,
+    pub(crate) started: Option<Instant>,
+    pub(crate) finished: Option<Instant>,
+    pub(crate) used: Vec<bool>,
     /// Replayed output calls, by the alias they were matched under (a few aliases: a
     /// scan).
-    output_calls: Vec<(String, u32)>,
+    pub(crate) output_calls: Vec<(String, u32)>,
     /// Replayed outputs, with the recorded interception each one used.
-    outputs: Vec<Replayed>,
-    result: Option<OpResult>,
-    error: Option<ReplayError>,
-    warnings: Vec<String>,
+    pub(crate) outputs: Vec<Replayed>,
+    pub(crate) result: Option<OpResult>,
+    pub(crate) error: Option<ReplayError>,
+    pub(crate) warnings: Vec<String>,
     /// Call sites whose last answer came from a recording with another signature.
-    stale: HashMap<&'static str, String>,
+    pub(crate) stale: HashMap<&'static str, String>,
     /// Operation spans that opened but were not replayed.
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
+    /// The replay of an incomplete recording reached the recording's end.
+    pub(crate) cut: bool,
 }
 
 impl Session {
@@ -130,10 +140,17 @@ impl Session {
             .map(|i| Entry {
                 kind: i.kind,
                 alias: i.alias.clone(),
+                invocation: i.invocation,
                 key: i.key.clone(),
+                args: (i.kind == InterceptionKind::Output)
+                    .then(|| i.args.clone())
+                    .flatten(),
                 value: i.value.clone(),
                 error: i.error,
                 signature: i.signature.clone(),
+                panic: i.panic.clone(),
+                unrecordable: i.unrecordable.clone(),
+                concurrent: i.concurrent,
             })
             .collect();
         let index = (entries.len() > INDEX_FROM).then(|| {
@@ -155,6 +172,7 @@ impl Session {
         Arc::new(Session {
             recording_id: rec.id.clone(),
             category: rec.category.clone(),
+            incomplete: rec.outcome == Outcome::Incomplete,
             entries,
             index,
             config,
@@ -224,284 +242,6 @@ impl Session {
         Answer::Fail(fail(&mut st, err))
     }
 
-    fn candidates<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a str> + 'a {
-        std::iter::once(site.alias)
-            .chain(site.fallback_aliases.iter().copied())
-            .chain(
-                self.config
-                    .fallbacks
-                    .get(site.alias)
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str),
-            )
-    }
-
-    fn positions<'a>(
-        &'a self,
-        alias: &'a str,
-        kind: InterceptionKind,
-    ) -> Box<dyn Iterator<Item = usize> + 'a> {
-        match &self.index {
-            Some(index) => Box::new(
-                index
-                    .get(alias)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-                    .filter(move |&i| self.entries[i].kind == kind),
-            ),
-            None => Box::new(
-                self.entries
-                    .iter()
-                    .enumerate()
-                    .filter(move |(_, e)| e.kind == kind && e.alias == alias)
-                    .map(|(i, _)| i),
-            ),
-        }
-    }
-
-    /// Checks the recorded signature of `entry` against the call site's. Returns the
-    /// error answer when the replay fails on any change.
-    fn check_signature(&self, st: &mut State, site: &Site, entry: &Entry) -> Option<Answer> {
-        if !signatures_differ(&entry.signature, site.signature) {
-            st.stale.remove(site.alias);
-            return None;
-        }
-        if self.config.fail_on_stale {
-            let err = self.stale_error(
-                site,
-                &entry.signature,
-                "the replay fails on any signature change (`fail_on_stale_signature(true)`)"
-                    .to_owned(),
-            );
-            return Some(Answer::Fail(fail(st, err)));
-        }
-        if st
-            .stale
-            .insert(site.alias, entry.signature.clone())
-            .is_none()
-        {
-            let warning = format!(
-                "the signature of `{}` at {} changed since the recording (recorded: {}; current: \
-                 {}); its recorded value was used",
-                site.alias,
-                site.location(),
-                entry.signature,
-                site.signature
-            );
-            if !st.warnings.contains(&warning) {
-                st.warnings.push(warning);
-            }
-        }
-        None
-    }
-
-    fn stale_error(&self, site: &Site, recorded: &str, detail: String) -> ReplayError {
-        ReplayError::StaleSignature {
-            alias: site.alias,
-            recorded: recorded.to_owned(),
-            current: site.signature,
-            detail,
-            site: site.location(),
-        }
-    }
-
-    /// The recorded signature of `site`'s aliases that differs from today's, if any.
-    fn differing_signature(&self, site: &Site, kind: InterceptionKind) -> Option<String> {
-        self.candidates(site)
-            .flat_map(|alias| self.positions(alias, kind))
-            .map(|i| &self.entries[i].signature)
-            .find(|sig| signatures_differ(sig, site.signature))
-            .cloned()
-    }
-
-    fn input_answer(&self, site: &Site, key: &Value) -> Answer {
-        let mut st = self.state.lock();
-        let found = self.candidates(site).find_map(|alias| {
-            self.positions(alias, InterceptionKind::Input)
-                .find(|&i| !st.used[i] && recorded_key(&self.entries[i]) == key)
-        });
-        if let Some(i) = found {
-            st.used[i] = true;
-            let entry = &self.entries[i];
-            if let Some(answer) = self.check_signature(&mut st, site, entry) {
-                return answer;
-            }
-            return Answer::Value(entry.value.clone().unwrap_or_else(null_raw));
-        }
-        let policy = match (site.on_missing, self.config.on_missing) {
-            (OnMissing::Fail, Some(replay_policy)) => replay_policy,
-            (site_policy, _) => site_policy,
-        };
-        let tried = key.to_string();
-        match policy {
-            OnMissing::Live => {
-                st.warnings.push(format!(
-                    "input `{}` at {} ran live: key {tried} is not in the recording",
-                    site.alias,
-                    site.location()
-                ));
-                return Answer::Live;
-            }
-            OnMissing::Default if site.on_missing == OnMissing::Default => {
-                st.warnings.push(format!(
-                    "input `{}` at {} returned Default::default(): key {tried} is not in the \
-                     recording",
-                    site.alias,
-                    site.location()
-                ));
-                return Answer::Default;
-            }
-            _ => {}
-        }
-        let mut nearest = self.describe_missing_input(site, key);
-        if policy == OnMissing::Default {
-            nearest.push_str(
-                "note: the replay asked for `OnMissing::Default`, which only call sites that \
-                 declare `on_missing = \"default\"` can honour (they promise `T: Default`)\n",
-            );
-        }
-        let err = match self.differing_signature(site, InterceptionKind::Input) {
-            Some(recorded) => self.stale_error(
-                site,
-                &recorded,
-                format!("key {tried} is not in the recording\n{nearest}"),
-            ),
-            None => ReplayError::InputMismatch {
-                recording_id: self.recording_id.to_string(),
-                alias: site.alias,
-                tried_key: tried,
-                nearest,
-                site: site.location(),
-            },
-        };
-        Answer::Fail(fail(&mut st, err))
-    }
-
-    fn describe_missing_input(&self, site: &Site, key: &Value) -> String {
-        let mut keys: Vec<&Value> = Vec::new();
-        let mut same = 0usize;
-        for alias in self.candidates(site) {
-            for i in self.positions(alias, InterceptionKind::Input) {
-                let k = recorded_key(&self.entries[i]);
-                if k == key {
-                    same += 1;
-                } else if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
-        }
-        let mut text = String::new();
-        if same > 0 {
-            text.push_str(&format!(
-                "this key was recorded {same} time(s) and every recorded value was already \
-                 replayed: the code now makes this call more often\n"
-            ));
-        }
-        if !keys.is_empty() {
-            text.push_str(&mismatch::nearest(key, &keys));
-        } else if same == 0 {
-            let mut recorded: Vec<&str> = self
-                .entries
-                .iter()
-                .filter(|e| e.kind == InterceptionKind::Input)
-                .map(|e| e.alias.as_str())
-                .collect();
-            recorded.dedup();
-            let tried: Vec<&str> = self.candidates(site).collect();
-            text.push_str(&format!(
-                "no input under {} was recorded (recorded inputs: {})\n",
-                tried
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if recorded.is_empty() {
-                    "none".to_owned()
-                } else {
-                    recorded.join(", ")
-                }
-            ));
-        }
-        text
-    }
-
-    fn output_answer(&self, site: &Site, args: &RawValue) -> Answer {
-        let mut st = self.state.lock();
-        let resolved = self
-            .candidates(site)
-            .find(|alias| {
-                self.positions(alias, InterceptionKind::Output)
-                    .next()
-                    .is_some()
-            })
-            .unwrap_or(site.alias);
-        let invocation = match st.output_calls.iter_mut().find(|(a, _)| a == resolved) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                st.output_calls.push((resolved.to_owned(), 1));
-                1
-            }
-        };
-        let found = self
-            .positions(resolved, InterceptionKind::Output)
-            .find(|&i| !st.used[i]);
-        if let Some(i) = found {
-            st.used[i] = true;
-            let entry = &self.entries[i];
-            if let Some(answer) = self.check_signature(&mut st, site, entry) {
-                return answer;
-            }
-            let raw = entry.value.clone().unwrap_or_else(null_raw);
-            // the value is filled in from the recorded side when the replay ends
-            st.outputs.push(Replayed {
-                alias: resolved.to_owned(),
-                invocation,
-                args: args.to_owned(),
-                entry: Some(i),
-                error: entry.error,
-            });
-            return Answer::Value(raw);
-        }
-        st.outputs.push(Replayed {
-            alias: resolved.to_owned(),
-            invocation,
-            args: args.to_owned(),
-            entry: None,
-            error: false,
-        });
-        if !site.fail_on_missing {
-            st.warnings.push(format!(
-                "output `{}` at {}: call #{invocation} has no recorded return value; it returned \
-                 Default::default()",
-                site.alias,
-                site.location()
-            ));
-            return Answer::Default;
-        }
-        let recorded = self.positions(resolved, InterceptionKind::Output).count();
-        let err = match self.differing_signature(site, InterceptionKind::Output) {
-            Some(sig) => self.stale_error(
-                site,
-                &sig,
-                format!("call #{invocation} has no recorded return value ({recorded} recorded)"),
-            ),
-            None => ReplayError::MissingOutput {
-                recording_id: self.recording_id.to_string(),
-                alias: site.alias,
-                invocation,
-                recorded: u32::try_from(recorded).unwrap_or(u32::MAX),
-                site: site.location(),
-            },
-        };
-        Answer::Fail(fail(&mut st, err))
-    }
-
     /// Ends the replay: the playback, the first machinery error, or a panic to resume.
     /// `rec` is the recording the session was made from.
     pub(crate) fn conclude(&self, rec: &Recording, ended: Ended) -> Concluded {
@@ -518,7 +258,7 @@ impl Session {
             let panic = match &ended {
                 Ended::Panicked(p) => format!(
                     "; the replayed code panicked first: {}",
-                    message(p.as_ref())
+                    panic_message(p.as_ref())
                 ),
                 Ended::Returned => String::new(),
             };
@@ -530,10 +270,12 @@ impl Session {
             }));
         }
         let result = match (st.result.take(), ended) {
+            // the replay of an incomplete recording stopped where the recording ends
+            _ if st.cut => None,
             (Some(OpResult::Returned { .. }), Ended::Panicked(p)) => return Err(p),
             (Some(r), _) => Some(r),
             (None, Ended::Panicked(p)) => Some(OpResult::Panicked {
-                message: message(p.as_ref()),
+                message: panic_message(p.as_ref()),
             }),
             (None, Ended::Returned) => None,
         };
@@ -548,7 +290,10 @@ impl Session {
             None => (Value::Null, false),
         };
         let (recorded, recorded_at) = recorded_side(rec);
-        let outputs = std::mem::take(&mut st.outputs)
+        let mut replayed_outputs = std::mem::take(&mut st.outputs);
+        // In recorded order: concurrent calls reach the replay in any order.
+        replayed_outputs.sort_by_key(|r| r.entry.unwrap_or(usize::MAX));
+        let outputs = replayed_outputs
             .into_iter()
             .map(|r| {
                 let recorded_output = r
@@ -588,7 +333,8 @@ impl Session {
             replayed,
             unused,
         )
-        .with_warnings(std::mem::take(&mut st.warnings));
+        .with_warnings(std::mem::take(&mut st.warnings))
+        .with_stopped_at_recording_end(st.cut);
         Ok(Ok(playback))
     }
 }
@@ -654,6 +400,19 @@ impl ReplayScope for Session {
         fail(&mut st, err)
     }
 
+    fn unserializable(&self, site: &Site, reason: &str) -> String {
+        let err = ReplayError::Unserializable {
+            alias: site.alias,
+            reason: reason.to_owned(),
+            site: site.location(),
+        };
+        fail(&mut self.state.lock(), err)
+    }
+
+    fn recording_id(&self) -> Option<RecordingId> {
+        Some(self.recording_id.clone())
+    }
+
     fn finish(&self, result: OpResult) {
         let mut st = self.state.lock();
         st.finished.get_or_insert_with(Instant::now);
@@ -666,7 +425,7 @@ impl ReplayScope for Session {
 }
 
 /// Keeps the first machinery error; returns the message the call site panics with.
-fn fail(st: &mut State, err: ReplayError) -> String {
+pub(crate) fn fail(st: &mut State, err: ReplayError) -> String {
     let message = format!("{}{err}", crate::quiet::PREFIX);
     if st.error.is_none() {
         st.error = Some(err);
@@ -674,60 +433,7 @@ fn fail(st: &mut State, err: ReplayError) -> String {
     message
 }
 
-/// Whether two signatures differ. Empty ones are never compared, and the function's name
-/// is left out, so a renamed call site found through a fallback alias is not stale.
-fn signatures_differ(recorded: &str, current: &str) -> bool {
-    if recorded.is_empty() || current.is_empty() {
-        return false;
-    }
-    fn shape(s: &str) -> &str {
-        &s[s.find('(').unwrap_or(0)..]
-    }
-    shape(recorded) != shape(current)
-}
-
-/// A recorded key; a `null` key (the key of `playback::now()`) reads back as absent.
-fn recorded_key(entry: &Entry) -> &Value {
-    static NULL: Value = Value::Null;
-    entry.key.as_ref().unwrap_or(&NULL)
-}
-
 /// Captured arguments as JSON (the layer produced them with serde_json, so they parse).
 fn parse(raw: &RawValue) -> Value {
     serde_json::from_str(raw.get()).unwrap_or(Value::Null)
-}
-
-/// A `null` value (a `()` return value reads back as absent).
-fn null_raw() -> Box<RawValue> {
-    serde_json::value::to_raw_value(&Value::Null).unwrap_or_default()
-}
-
-/// The message of a panic payload.
-pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_compare_without_the_function_name() {
-        assert!(!signatures_differ(
-            "fn old(id: u64) -> u8",
-            "fn new_name(id: u64) -> u8"
-        ));
-        assert!(signatures_differ(
-            "fn load(id: u64) -> u8",
-            "fn load(id: u32) -> u8"
-        ));
-        assert!(!signatures_differ("", "fn load(id: u32) -> u8"));
-        assert!(signatures_differ("clock", "other"));
-    }
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use playback_layer::__private::{Call, OpCall, Replayed, fnv1a};
+use playback_layer::__private::{Call, OpCall, Replayed, run_call, run_op};
 use playback_layer::{Kind, OnMissing, PlaybackLayer, Site, input, output};
 use playback_store::{MemoryStore, Query, Recording, Store};
 use serde::Serialize;
@@ -20,11 +20,11 @@ const fn site(kind: Kind, alias: &'static str, signature: &'static str) -> Site 
     Site {
         kind,
         alias,
+        category: "",
         fallback_aliases: &[],
         on_missing: OnMissing::Fail,
         fail_on_missing: true,
         signature,
-        signature_hash: fnv1a(signature),
         file: "replay/src/tests.rs",
         line: 1,
     }
@@ -60,7 +60,7 @@ where
             Replayed::Live => {}
         }
     }
-    let ret = body();
+    let ret = run_call(&mut call, body);
     if let Some(c) = call {
         let is_err = serde_json::to_value(&ret)
             .is_ok_and(|v| v.as_object().is_some_and(|m| m.contains_key("Err")));
@@ -82,7 +82,7 @@ fn operation<A: Serialize, T: Serialize>(
     if let Some(o) = &mut op {
         o.arg("arg", arg);
     }
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+    match run_op(&op, body) {
         Ok(ret) => {
             if let Some(o) = op {
                 let is_err = serde_json::to_value(&ret)
@@ -534,7 +534,7 @@ fn a_panic_of_the_test_after_the_operation_returned_continues() {
     })
     .unwrap_err();
     assert_eq!(
-        crate::session::message(caught.as_ref()),
+        playback_store::panic_message(caught.as_ref()),
         "assertion in the test"
     );
 }
