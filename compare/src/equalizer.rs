@@ -301,6 +301,53 @@ impl Equalizer {
         self
     }
 
+    /// Replays incomplete recordings too (default: `false`: they are
+    /// [`crate::Status::Skipped`]).
+    ///
+    /// A recording is incomplete (`Outcome::Incomplete`) when its operation's future
+    /// was dropped while it was being recorded: a client disconnect, a tower timeout,
+    /// a `select!`. Production never finished it, so a replay that runs to the end
+    /// would report differences that are not regressions. By default it is not
+    /// replayed: it is `Skipped` with a message saying why, counted and listed in
+    /// every report, and it never changes [`Report::exit_code`].
+    ///
+    /// With `true` it is replayed, and only what was recorded is compared: the
+    /// operation's result is not (production never produced one; both sides
+    /// extract it as `null`), and of the replayed outputs only the first `N` are,
+    /// `N` being the number of outputs the recording has. The comparison's message
+    /// says so. A replay that fails is `Failed`, as for any recording.
+    ///
+    /// ```
+    /// use playback_compare::{Equalizer, Progress, Status};
+    /// use playback_replay::{Output, Playback, Side};
+    /// use playback_store::{Outcome, Recording};
+    /// use serde_json::json;
+    /// use std::time::Duration;
+    ///
+    /// // Production was cancelled after its first output; today's replay runs to the end.
+    /// fn out(n: u32) -> Output {
+    ///     Output::new("shop::notify", n, json!({"n": n}), json!(null), false)
+    /// }
+    /// let player = |rec: &Recording| {
+    ///     let recorded = Side::new(json!(null), false, vec![out(1)], Duration::ZERO);
+    ///     let replayed = Side::new(json!({"Ok": 2}), false, vec![out(1), out(2)], Duration::ZERO);
+    ///     Ok::<_, std::io::Error>(Playback::new(rec.id.clone(), rec.category.clone(), recorded, replayed, vec![]))
+    /// };
+    /// let rec = Recording::builder("checkout").outcome(Outcome::Incomplete).build();
+    ///
+    /// let skipped = Equalizer::new(vec![rec.clone()]).player(player).progress(Progress::Never).run();
+    /// assert_eq!(skipped.comparisons[0].status, Status::Skipped);
+    /// assert_eq!(skipped.counts().skipped, 1);
+    /// assert_eq!(skipped.exit_code(), 0);
+    ///
+    /// let compared = Equalizer::new(vec![rec]).player(player).include_incomplete(true).progress(Progress::Never).run();
+    /// assert_eq!(compared.comparisons[0].status, Status::Equal);
+    /// ```
+    pub fn include_incomplete(mut self, include: bool) -> Self {
+        self.studio = self.studio.include_incomplete(include);
+        self
+    }
+
     /// Runs every recording and returns the report, sorted by category and then
     /// recording id.
     ///

@@ -44,7 +44,7 @@ details.rec > summary { padding: 7px 10px; cursor: pointer; }
 details.rec > .body { padding: 4px 12px 12px; border-top: 1px solid #d0d7de; }
 .badge { display: inline-block; min-width: 74px; text-align: center; border-radius: 10px; padding: 0 8px; font-size: 12px; font-weight: 700; color: #fff; }
 .badge.equal { background: #1a7f37; } .badge.fixed { background: #0969da; } .badge.different { background: #bf8700; }
-.badge.failed { background: #cf222e; } .badge.error { background: #8250df; }
+.badge.failed { background: #cf222e; } .badge.error { background: #8250df; } .badge.skipped { background: #6e7781; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .id { font-weight: 600; } .op { color: #57606a; } .msg { color: #57606a; margin: 6px 0; white-space: pre-wrap; }
 table.diffs { width: 100%; margin: 6px 0; } table.diffs td.path { white-space: nowrap; }
@@ -127,17 +127,18 @@ impl Report {
         if code == 0 {
             let _ = writeln!(
                 out,
-                "<div class=\"verdict ok\">OK: {} equal, {} fixed</div>",
-                counts.equal, counts.fixed
+                "<div class=\"verdict ok\">OK: {} equal, {} fixed, {} skipped</div>",
+                counts.equal, counts.fixed, counts.skipped
             );
         } else {
             let _ = writeln!(
                 out,
-                "<div class=\"verdict failed\">FAILED: {} different, {} failed, {} errors, {} problems (exit code {code})</div>",
+                "<div class=\"verdict failed\">FAILED: {} different, {} failed, {} errors, {} problems (exit code {code}); {} skipped</div>",
                 counts.different,
                 counts.failed,
                 counts.error,
-                self.problems.len()
+                self.problems.len(),
+                counts.skipped
             );
         }
         self.html_totals(&mut out);
@@ -188,7 +189,8 @@ impl Report {
                 if c.status == Status::Equal && c.noise.is_empty() && c.recorded.is_none() {
                     quiet.push(c);
                 } else {
-                    html_comparison(&mut out, c, open && c.status != Status::Equal);
+                    let quiet_status = matches!(c.status, Status::Equal | Status::Skipped);
+                    html_comparison(&mut out, c, open && !quiet_status);
                 }
             }
             if !quiet.is_empty() {
@@ -227,7 +229,7 @@ impl Report {
             let _ = write!(out, "<th>{}</th>", status.as_str());
         }
         out.push_str("</tr>\n");
-        let mut rows: Vec<(String, crate::report::Counts)> = self
+        let mut rows: Vec<(String, crate::counts::Counts)> = self
             .categories()
             .into_iter()
             .map(|c| {

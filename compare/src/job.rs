@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use playback_replay::{Playback, Side};
-use playback_store::Recording;
+use playback_store::{Outcome, Recording};
 use serde_json::Value;
 
 use crate::comparator::Context;
@@ -97,15 +97,53 @@ pub(crate) fn process(
     if !enter(Phase::Compare) {
         return None;
     }
-    Some(compare(c, rec, tuning, settings, playback, &extra))
+    if rec.outcome != Outcome::Incomplete {
+        let c = compare(c, rec, tuning, settings, &playback, &extra);
+        return Some(keep(c, playback, settings));
+    }
+    let part = recorded_part(&playback);
+    let extra: Vec<Playback> = extra.iter().map(recorded_part).collect();
+    let mut c = compare(c, rec, tuning, settings, &part, &extra);
+    if c.status != Status::Error {
+        let note = format!(
+            "incomplete recording: only what was recorded was compared (its {} outputs, not the result)",
+            part.recorded().outputs().len()
+        );
+        c.message = Some(match c.message.take() {
+            Some(m) => format!("{note}; {m}"),
+            None => note,
+        });
+    }
+    Some(keep(c, playback, settings))
 }
 
+/// What an incomplete recording can be compared on: the outputs it recorded. Both
+/// results are `null` (production never produced one), and the replay keeps only
+/// as many outputs as the recording has.
+fn recorded_part(playback: &Playback) -> Playback {
+    let n = playback.recorded().outputs().len();
+    let side = |s: &Side| {
+        let outputs = s.outputs().iter().take(n).cloned().collect();
+        Side::new(Value::Null, false, outputs, s.duration())
+    };
+    Playback::new(
+        playback.recording_id().clone(),
+        playback.category(),
+        side(playback.recorded()),
+        side(playback.replayed()),
+        playback.unused().to_vec(),
+    )
+    .with_warnings(playback.warnings().to_vec())
+}
+
+/// Extracts, learns noise and compares. The playback is the compared one; the
+/// caller keeps the original with [`keep`].
 fn compare(
     mut c: Comparison,
     rec: &Recording,
     tuning: &Resolved,
     settings: &Settings,
-    playback: Playback,
+    playback: &Playback,
     extra: &[Playback],
 ) -> Comparison {
     let extract = |side: &Side, what: &str| -> Result<Value, String> {
@@ -125,7 +163,7 @@ fn compare(
     });
     let (recorded, replayed) = match values {
         Ok(v) => v,
-        Err(msg) => return keep(c.with(Status::Error, msg), playback, settings),
+        Err(msg) => return c.with(Status::Error, msg),
     };
 
     // Noise: the paths where the replays of the same recording disagree.
@@ -135,13 +173,13 @@ fn compare(
     for (run, p) in extra.iter().enumerate() {
         let other = match extract(p.replayed(), &format!("noise-learning replay {}", run + 1)) {
             Ok(v) => v,
-            Err(msg) => return keep(c.with(Status::Error, msg), playback, settings),
+            Err(msg) => return c.with(Status::Error, msg),
         };
         match guarded(|| noise_diff.diff(&replayed, &other)) {
             Ok(found) => noise_paths.extend(found.into_iter().map(|d| d.path)),
             Err(p) => {
                 let msg = format!("a custom rule of the diff panicked while learning noise: {p}");
-                return keep(c.with(Status::Error, msg), playback, settings);
+                return c.with(Status::Error, msg);
             }
         }
     }
@@ -162,24 +200,24 @@ fn compare(
         Err(msg) => {
             c.recorded = Some(recorded);
             c.replayed = Some(replayed);
-            return keep(c.with(Status::Error, msg), playback, settings);
+            return c.with(Status::Error, msg);
         }
     };
 
-    let context = Context::new(rec, &playback, &data);
+    let context = Context::new(rec, playback, &data);
     let verdict = match guarded(|| tuning.comparator.compare(&recorded, &replayed, &context)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             c.recorded = Some(recorded);
             c.replayed = Some(replayed);
             let msg = format!("the comparator failed: {}", chain(&*e));
-            return keep(c.with(Status::Error, msg), playback, settings);
+            return c.with(Status::Error, msg);
         }
         Err(p) => {
             c.recorded = Some(recorded);
             c.replayed = Some(replayed);
             let msg = format!("the comparator panicked: {p}");
-            return keep(c.with(Status::Error, msg), playback, settings);
+            return c.with(Status::Error, msg);
         }
     };
 
@@ -201,7 +239,7 @@ fn compare(
         c.recorded = Some(recorded);
         c.replayed = Some(replayed);
     }
-    keep(c, playback, settings)
+    c
 }
 
 /// Keeps the playback in the comparison when asked to.

@@ -21,7 +21,8 @@ impl Report {
     /// One `<testsuite>` per category and one `<testcase>` per recording
     /// (`classname` = category, `name` = recording id). `Equal` and `Fixed` pass;
     /// `Different` and `Failed` are `<failure>`s whose `type` is the status and whose
-    /// text lists the differences; `Error` is an `<error>`. Learned noise goes to the
+    /// text lists the differences; `Error` is an `<error>`; `Skipped` is a
+    /// `<skipped>` with the reason as its message. Learned noise goes to the
     /// test case's `<system-out>`. Problems are `<error>` cases in a `(problems)` suite.
     /// `time` is the replay duration.
     ///
@@ -88,6 +89,14 @@ fn test_case(c: &Comparison) -> TestCase {
         Status::Equal | Status::Fixed => TestCaseStatus::success(),
         Status::Different | Status::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
         Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+        Status::Skipped => {
+            let mut skipped = TestCaseStatus::skipped();
+            skipped.set_type(Status::Skipped.as_str());
+            if let Some(why) = &c.message {
+                skipped.set_message(why.as_str());
+            }
+            skipped
+        }
     };
     if c.status.fails() {
         status.set_type(c.status.as_str());

@@ -60,6 +60,7 @@
 
 mod comparator;
 mod comparison;
+mod counts;
 mod diff;
 mod engine;
 mod equalizer;
@@ -80,14 +81,13 @@ mod verdict;
 
 pub use crate::comparator::{BoxError, Comparator, Context, result_and_outputs};
 pub use crate::comparison::Comparison;
+pub use crate::counts::{CategorySummary, Counts, NoisePath};
 pub use crate::diff::{Change, Difference, JsonDiff};
 pub use crate::engine::Comparisons;
 pub use crate::equalizer::Equalizer;
 pub use crate::error::Error;
 pub use crate::progress::Progress;
-pub use crate::report::{
-    CategorySummary, Counts, NoisePath, Problem, REPORT_FORMAT_VERSION, Report,
-};
+pub use crate::report::{Problem, REPORT_FORMAT_VERSION, Report};
 pub use crate::run::RecordingEntry;
 pub use crate::shard::Shard;
 pub use crate::studio::Studio;

@@ -44,7 +44,7 @@ impl Progress {
 /// The bar and the counts it shows.
 pub(crate) struct Bar {
     bar: Option<ProgressBar>,
-    counts: [u64; 5],
+    counts: [u64; Status::ALL.len()],
 }
 
 impl Bar {
@@ -64,7 +64,7 @@ impl Bar {
         });
         Bar {
             bar,
-            counts: [0; 5],
+            counts: [0; Status::ALL.len()],
         }
     }
 

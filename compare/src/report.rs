@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::comparison::Comparison;
+use crate::counts::{CategorySummary, Counts, NoisePath};
 use crate::error::Error;
 use crate::shard::Shard;
-use crate::verdict::Status;
 
 /// The version of the JSON report format this crate writes (`major.minor`). Readers
 /// accept the same major version; a minor version only adds optional fields.
@@ -51,110 +51,6 @@ impl Problem {
             message: message.into(),
         }
     }
-}
-
-/// How many recordings have each status.
-///
-/// ```
-/// use playback_compare::{Counts, Status};
-/// let mut c = Counts::default();
-/// c.add(Status::Equal);
-/// c.add(Status::Failed);
-/// assert_eq!((c.total, c.get(Status::Failed), c.failing()), (2, 1, 1));
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Counts {
-    /// All recordings.
-    pub total: usize,
-    /// [`Status::Equal`].
-    pub equal: usize,
-    /// [`Status::Fixed`].
-    pub fixed: usize,
-    /// [`Status::Different`].
-    pub different: usize,
-    /// [`Status::Failed`].
-    pub failed: usize,
-    /// [`Status::Error`].
-    pub error: usize,
-}
-
-impl Counts {
-    /// Counts one more recording.
-    ///
-    /// ```
-    /// let mut c = playback_compare::Counts::default();
-    /// c.add(playback_compare::Status::Different);
-    /// assert_eq!(c.different, 1);
-    /// ```
-    pub fn add(&mut self, status: Status) {
-        self.total += 1;
-        match status {
-            Status::Equal => self.equal += 1,
-            Status::Fixed => self.fixed += 1,
-            Status::Different => self.different += 1,
-            Status::Failed => self.failed += 1,
-            Status::Error => self.error += 1,
-        }
-    }
-
-    /// The count of one status.
-    ///
-    /// ```
-    /// assert_eq!(playback_compare::Counts::default().get(playback_compare::Status::Equal), 0);
-    /// ```
-    pub fn get(&self, status: Status) -> usize {
-        match status {
-            Status::Equal => self.equal,
-            Status::Fixed => self.fixed,
-            Status::Different => self.different,
-            Status::Failed => self.failed,
-            Status::Error => self.error,
-        }
-    }
-
-    /// How many recordings fail the run (different, failed or error).
-    ///
-    /// ```
-    /// assert_eq!(playback_compare::Counts::default().failing(), 0);
-    /// ```
-    pub fn failing(&self) -> usize {
-        self.different + self.failed + self.error
-    }
-}
-
-/// A path learned as noise in a category, and in how many of its recordings.
-///
-/// ```
-/// let n = playback_compare::NoisePath { path: "/result/Ok/token".into(), recordings: 3 };
-/// assert_eq!(n.recordings, 3);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoisePath {
-    /// The JSON pointer.
-    pub path: String,
-    /// How many recordings' replays differed there.
-    pub recordings: usize,
-}
-
-/// One category's counts and learned noise.
-///
-/// ```
-/// let rec = playback_store::Recording::builder("checkout").build();
-/// let report = playback_compare::Equalizer::new(vec![rec]).progress(playback_compare::Progress::Never).run();
-/// let cats = report.categories();
-/// assert_eq!(cats[0].name, "checkout");
-/// assert_eq!(cats[0].counts.failed, 1); // no operation "checkout" is registered
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CategorySummary {
-    /// The category.
-    pub name: String,
-    /// Its counts.
-    pub counts: Counts,
-    /// The paths learned as noise in it, sorted.
-    pub noise: Vec<NoisePath>,
 }
 
 /// The result of a run: one [`Comparison`] per recording, sorted by category and then
@@ -295,8 +191,8 @@ impl Report {
 
     /// The process exit code for CI:
     ///
-    /// - `0`: every recording is `Equal` or `Fixed` (learned noise does not count),
-    ///   and there is no problem;
+    /// - `0`: every recording is `Equal`, `Fixed` or `Skipped` (learned noise does
+    ///   not count), and there is no problem;
     /// - `1`: some recordings are `Different`, none `Failed` or `Error`, no problem;
     /// - `2`: some recording `Failed` or is an `Error`, or there is a problem.
     ///
@@ -306,6 +202,8 @@ impl Report {
     /// use playback_compare::{Comparison, Report, Status};
     /// let rec = playback_store::Recording::builder("c").build();
     /// let mut report = Report::default();
+    /// report.comparisons.push(Comparison::new(&rec, Status::Skipped));
+    /// assert_eq!(report.exit_code(), 0);
     /// report.comparisons.push(Comparison::new(&rec, Status::Different));
     /// assert_eq!(report.exit_code(), 1);
     /// report.comparisons.push(Comparison::new(&rec, Status::Failed));
@@ -395,7 +293,7 @@ impl Report {
     ///   "generated_at": "2026-01-02T03:04:05Z",     // RFC 3339, UTC
     ///   "elapsed_ms": 1234,
     ///   "shards": [{"index": 1, "total": 4}],       // empty: every recording
-    ///   "totals": {"total": 3, "equal": 1, "fixed": 0, "different": 1, "failed": 1, "error": 0},
+    ///   "totals": {"total": 4, "equal": 1, "fixed": 0, "different": 1, "failed": 1, "error": 0, "skipped": 1},
     ///   "categories": [
     ///     {"name": "checkout", "counts": {..same shape as totals..},
     ///      "noise": [{"path": "/result/Ok/token", "recordings": 3}]}
@@ -404,8 +302,8 @@ impl Report {
     ///   "comparisons": [                             // sorted by category, then recording_id
     ///     {
     ///       "recording_id": "01J...", "category": "checkout", "operation": "shop::checkout",
-    ///       "status": "equal" | "fixed" | "different" | "failed" | "error",
-    ///       "message": "...",                        // optional
+    ///       "status": "equal" | "fixed" | "different" | "failed" | "error" | "skipped",
+    ///       "message": "...",                        // optional; why, for skipped
     ///       "differences": [{"path": "/result/Ok/total", "recorded": 10, "replayed": 11}],
     ///       "noise": [ ..differences at learned noise paths.. ],
     ///       "noise_paths": ["/result/Ok/token"],

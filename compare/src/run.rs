@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use playback_store::{Recording, RecordingId, StoreError};
+use playback_store::{Outcome, Recording, RecordingId, StoreError};
 
 use crate::comparison::Comparison;
 use crate::engine::{Comparisons, Work};
@@ -15,6 +15,9 @@ use crate::report::{Problem, Report};
 use crate::shard::Shard;
 use crate::tuning::Resolved;
 use crate::verdict::Status;
+
+/// Why an incomplete recording is skipped by default.
+pub(crate) const SKIPPED_INCOMPLETE: &str = "incomplete recording: the operation was cancelled while recording; use .include_incomplete(true) to compare what was recorded";
 
 /// The default per-phase timeout.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -76,6 +79,7 @@ pub(crate) struct Options {
     pub(crate) shard: Option<(u32, u32)>,
     pub(crate) progress: Progress,
     pub(crate) keep_results: bool,
+    pub(crate) include_incomplete: bool,
 }
 
 impl Default for Options {
@@ -87,6 +91,7 @@ impl Default for Options {
             shard: None,
             progress: Progress::Auto,
             keep_results: false,
+            include_incomplete: false,
         }
     }
 }
@@ -135,7 +140,13 @@ impl Options {
             let known_id = job.entry.known_id;
             match job.entry.result {
                 Ok(rec) => {
-                    if shard.is_none_or(|s| s.contains(&rec.id)) {
+                    if !shard.is_none_or(|s| s.contains(&rec.id)) {
+                        continue;
+                    }
+                    if rec.outcome == Outcome::Incomplete && !self.include_incomplete {
+                        let c = Comparison::new(&rec, Status::Skipped);
+                        early.push(c.with(Status::Skipped, SKIPPED_INCOMPLETE));
+                    } else {
                         work.push(Work {
                             recording: Arc::new(rec),
                             tuning: job.tuning,

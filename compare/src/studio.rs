@@ -324,6 +324,17 @@ impl Studio {
         self
     }
 
+    /// See [`crate::Equalizer::include_incomplete`].
+    ///
+    /// ```
+    /// let s = playback_compare::Studio::new(playback_store::MemoryStore::new()).include_incomplete(true);
+    /// assert!(format!("{s:?}").contains("include_incomplete: true"));
+    /// ```
+    pub fn include_incomplete(mut self, include: bool) -> Self {
+        self.options.include_incomplete = include;
+        self
+    }
+
     /// Runs every category and returns one report.
     ///
     /// ```

@@ -110,6 +110,7 @@ impl Styles {
             Status::Equal | Status::Fixed => Style::new().green(),
             Status::Different => Style::new().yellow().bold(),
             Status::Failed | Status::Error => Style::new().red().bold(),
+            Status::Skipped => Style::new().dim(),
         };
         self.paint(style, status.as_str())
     }
@@ -234,6 +235,35 @@ impl Report {
                 }
             }
         }
+        let skipped: Vec<&Comparison> = self
+            .comparisons
+            .iter()
+            .filter(|c| c.status == Status::Skipped)
+            .collect();
+        if !skipped.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} skipped (not compared, they do not fail):",
+                plural(skipped.len(), "recording")
+            );
+            for c in skipped.iter().take(options.max_recordings) {
+                let why = c.message.as_deref().unwrap_or("not compared");
+                let _ = writeln!(
+                    out,
+                    "  {}  {}  {}",
+                    c.category,
+                    c.recording_id,
+                    s.paint(Style::new().dim(), why)
+                );
+            }
+            if skipped.len() > options.max_recordings {
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more",
+                    skipped.len() - options.max_recordings
+                );
+            }
+        }
         let failing: Vec<&Comparison> = self
             .comparisons
             .iter()
@@ -257,12 +287,23 @@ impl Report {
                 "{} no recordings were compared: check the query, the categories and the shard",
                 s.paint(Style::new().yellow().bold(), "warning:")
             );
+        } else if counts.total == counts.skipped && self.problems.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} every recording was skipped, so nothing was compared",
+                s.paint(Style::new().yellow().bold(), "warning:")
+            );
         }
+        let skipped = if counts.skipped > 0 {
+            format!("; {} skipped", counts.skipped)
+        } else {
+            String::new()
+        };
         let code = self.exit_code();
         if code == 0 {
             let _ = writeln!(
                 out,
-                "{}: {} equal, {} fixed",
+                "{}: {} equal, {} fixed{skipped}",
                 s.paint(Style::new().green().bold(), "OK"),
                 counts.equal,
                 counts.fixed
@@ -281,7 +322,7 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "{}: {} (exit code {code})",
+                "{}: {} (exit code {code}){skipped}",
                 s.paint(Style::new().red().bold(), "FAILED"),
                 parts.join(", ")
             );
@@ -328,6 +369,15 @@ impl Report {
                 paths.join(", ")
             );
         }
+    }
+}
+
+/// `1 recording`, `3 recordings`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

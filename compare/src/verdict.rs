@@ -15,11 +15,13 @@ use crate::diff::Difference;
 /// | `Different` | the values differ; the differences come with it | yes |
 /// | `Failed` | the replay failed: mismatch, panic, timeout, or any error of the player | yes |
 /// | `Error` | the machinery failed: the store, a missing player, or your extractor or comparator | yes |
+/// | `Skipped` | not compared: an incomplete recording (its operation was cancelled while recording), see [`crate::Equalizer::include_incomplete`] | no |
 ///
 /// ```
 /// use playback_compare::Status;
 /// assert!(Status::Different.fails());
 /// assert!(!Status::Fixed.fails());
+/// assert!(!Status::Skipped.fails());
 /// assert_eq!(Status::Failed.as_str(), "failed");
 /// assert_eq!(serde_json::to_string(&Status::Equal).unwrap(), "\"equal\"");
 /// ```
@@ -37,20 +39,25 @@ pub enum Status {
     Failed,
     /// The comparison machinery, or user code in it, failed.
     Error,
+    /// The recording was not replayed: it is incomplete (its operation's future was
+    /// dropped while recording: a client disconnect, a timeout, a `select!`), so
+    /// comparing it would report differences that are not regressions.
+    Skipped,
 }
 
 impl Status {
     /// Every status, in report order.
     ///
     /// ```
-    /// assert_eq!(playback_compare::Status::ALL.len(), 5);
+    /// assert_eq!(playback_compare::Status::ALL.len(), 6);
     /// ```
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Equal,
         Status::Fixed,
         Status::Different,
         Status::Failed,
         Status::Error,
+        Status::Skipped,
     ];
 
     /// The lowercase name used in reports.
@@ -65,6 +72,7 @@ impl Status {
             Status::Different => "different",
             Status::Failed => "failed",
             Status::Error => "error",
+            Status::Skipped => "skipped",
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod equalizer;
 mod html;
+mod incomplete;
 mod sharding;
 mod snapshots;
 mod studio;

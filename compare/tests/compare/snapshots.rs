@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use playback_compare::{JsonDiff, Progress, Report, Studio, SummaryOptions, Tuning};
 use playback_replay::Playback;
-use playback_store::Recording;
+use playback_store::{Outcome, Recording};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -17,7 +17,10 @@ use crate::support::{id, player, rec, rec_with, side};
 
 /// A report with every status, learned noise and a problem.
 pub(crate) fn sample_report() -> Report {
+    let mut cancelled = rec("checkout", &id(9), json!(null), json!({"Ok": {"total": 3}}));
+    cancelled.outcome = Outcome::Incomplete;
     let recs = vec![
+        cancelled,
         rec(
             "checkout",
             &id(1),
