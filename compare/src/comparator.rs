@@ -166,20 +166,22 @@ impl Comparator for JsonDiff {
         replayed: &Value,
         context: &Context<'_>,
     ) -> Result<Verdict, BoxError> {
-        let differences = self.diff(recorded, replayed);
+        let found = self.inspect(recorded, replayed);
+        let (differences, not_comparable) = (found.differences, found.not_comparable);
         if differences.is_empty() {
-            return Ok(Verdict::equal());
+            return Ok(Verdict::equal().with_not_comparable(not_comparable));
         }
         let playback = context.playback();
         let fixed = self.detects_fixed()
             && playback.recorded().is_error()
             && !playback.replayed().is_error();
-        Ok(if fixed {
+        let verdict = if fixed {
             Verdict::new(Status::Fixed, differences)
                 .with_message("the recorded operation failed and the replay does not")
         } else {
             Verdict::different(differences)
-        })
+        };
+        Ok(verdict.with_not_comparable(not_comparable))
     }
 
     fn noise_diff(&self) -> Option<&JsonDiff> {
@@ -286,7 +288,7 @@ pub fn result_and_outputs(side: &Side) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::Difference;
+    use crate::difference::Difference;
     use playback_replay::Side;
     use serde_json::json;
     use std::time::Duration;
@@ -348,5 +350,29 @@ mod tests {
             result_and_outputs(&side),
             json!({"result": {"Err": "e"}, "outputs": [{"alias": "o", "invocation": 2, "args": {"x": 1}}]})
         );
+    }
+
+    #[test]
+    fn json_diff_comparator_is_equal_with_a_note_when_only_placeholders_differ() {
+        let (rec, p) = playback(false, false);
+        let ctx = Context::new(&rec, &p, &Value::Null);
+        let recorded = json!({"a": 1, "conn": playback_store::unrecordable("no Serialize")});
+        let v = JsonDiff::new()
+            .compare(&recorded, &json!({"a": 1, "conn": 4}), &ctx)
+            .unwrap();
+        assert_eq!(v.status, Status::Equal);
+        assert_eq!(
+            v.not_comparable,
+            vec![crate::NotComparable::new("/conn", "no Serialize")]
+        );
+        let v = JsonDiff::new()
+            .compare(&recorded, &json!({"a": 2, "conn": 4}), &ctx)
+            .unwrap();
+        assert_eq!(v.status, Status::Different);
+        assert_eq!(
+            v.differences,
+            vec![Difference::changed("/a", json!(1), json!(2))]
+        );
+        assert_eq!(v.not_comparable.len(), 1);
     }
 }

@@ -5,14 +5,14 @@ use playback_store::{Recording, RecordingId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::diff::Difference;
+use crate::difference::{Difference, NotComparable};
 use crate::verdict::Status;
 
 /// The result for one recording: its status, always with its recording id, and the
 /// evidence.
 ///
 /// `recorded` and `replayed` hold the extracted values when the status is not
-/// `Equal` or when noise was found (so reports can show them side by side), and
+/// `Equal` or when noise or paths that are not comparable were found (so reports can show them side by side), and
 /// always with `keep_results(true)`. `playback` is only kept with
 /// `keep_results(true)` and is not part of the JSON report.
 ///
@@ -42,6 +42,10 @@ pub struct Comparison {
     /// The real differences, recorded against replayed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// Paths that could not be compared because a value could not be recorded
+    /// (`{"playback.unrecordable": ..}` on a side): a note, they do not fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_comparable: Vec<NotComparable>,
     /// Differences at paths learned as noise: reported apart, they do not fail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub noise: Vec<Difference>,
@@ -105,6 +109,7 @@ impl Comparison {
             status,
             message: None,
             differences: Vec::new(),
+            not_comparable: Vec::new(),
             noise: Vec::new(),
             noise_paths: Vec::new(),
             recorded: None,

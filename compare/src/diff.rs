@@ -3,125 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Number, Value};
+use serde_json::Value;
 
-use crate::pointer::{Pattern, Seg, to_pointer};
-
-/// One difference between the recorded and the replayed value, at a JSON-pointer path.
-///
-/// `recorded` is `None` when the path exists only in the replayed value (added), and
-/// `replayed` is `None` when it exists only in the recorded value (removed). In JSON
-/// an absent side is an absent field; a present `null` stays `null`.
-///
-/// ```
-/// use playback_compare::{Change, Difference};
-/// use serde_json::json;
-/// let d = Difference::changed("/result/Ok/total", json!(10), json!(11));
-/// assert_eq!(d.kind(), Change::Changed);
-/// assert_eq!(d.replayed, Some(json!(11)));
-/// assert_eq!(Difference::added("/x", json!(null)).kind(), Change::Added);
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Difference {
-    /// Where, as an RFC 6901 JSON pointer (`""` is the whole value).
-    pub path: String,
-    /// The recorded value, or `None` when the path is absent from it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    pub recorded: Option<Value>,
-    /// The replayed value, or `None` when the path is absent from it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    pub replayed: Option<Value>,
-}
-
-/// A present field is `Some`, even when it holds `null`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
-/// What kind of difference a [`Difference`] is.
-///
-/// ```
-/// use playback_compare::{Change, Difference};
-/// assert_eq!(Difference::removed("/a", serde_json::json!(1)).kind(), Change::Removed);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Change {
-    /// Present on both sides with different values.
-    Changed,
-    /// Present only in the replayed value.
-    Added,
-    /// Present only in the recorded value.
-    Removed,
-}
-
-impl Difference {
-    /// A value present on both sides that differs.
-    ///
-    /// ```
-    /// let d = playback_compare::Difference::changed("/a", 1.into(), 2.into());
-    /// assert_eq!(d.path, "/a");
-    /// ```
-    pub fn changed(path: impl Into<String>, recorded: Value, replayed: Value) -> Self {
-        Difference {
-            path: path.into(),
-            recorded: Some(recorded),
-            replayed: Some(replayed),
-        }
-    }
-
-    /// A value present only in the replayed document.
-    ///
-    /// ```
-    /// let d = playback_compare::Difference::added("/a", 2.into());
-    /// assert!(d.recorded.is_none());
-    /// ```
-    pub fn added(path: impl Into<String>, replayed: Value) -> Self {
-        Difference {
-            path: path.into(),
-            recorded: None,
-            replayed: Some(replayed),
-        }
-    }
-
-    /// A value present only in the recorded document.
-    ///
-    /// ```
-    /// let d = playback_compare::Difference::removed("/a", 1.into());
-    /// assert!(d.replayed.is_none());
-    /// ```
-    pub fn removed(path: impl Into<String>, recorded: Value) -> Self {
-        Difference {
-            path: path.into(),
-            recorded: Some(recorded),
-            replayed: None,
-        }
-    }
-
-    /// Whether the value changed, was added or was removed.
-    ///
-    /// ```
-    /// use playback_compare::{Change, Difference};
-    /// assert_eq!(Difference::changed("", 1.into(), 2.into()).kind(), Change::Changed);
-    /// ```
-    pub fn kind(&self) -> Change {
-        match (&self.recorded, &self.replayed) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
-            _ => Change::Changed,
-        }
-    }
-}
+use crate::difference::{Difference, Inspection};
+use crate::pointer::Pattern;
+use crate::walk::Sink;
 
 type EqualFn = dyn Fn(&Value, &Value) -> bool + Send + Sync;
 
@@ -165,10 +51,10 @@ type EqualFn = dyn Fn(&Value, &Value) -> bool + Send + Sync;
 /// ```
 #[derive(Clone, Default)]
 pub struct JsonDiff {
-    ignore: Vec<Pattern>,
-    unordered: Vec<Pattern>,
-    custom: Vec<(Pattern, Arc<EqualFn>)>,
-    tolerance: f64,
+    pub(crate) ignore: Vec<Pattern>,
+    pub(crate) unordered: Vec<Pattern>,
+    pub(crate) custom: Vec<(Pattern, Arc<EqualFn>)>,
+    pub(crate) tolerance: f64,
     detect_fixed: bool,
 }
 
@@ -195,26 +81,6 @@ impl fmt::Debug for JsonDiff {
             .finish()
     }
 }
-
-/// Where differences go: a list, or just "is there one" (stops at the first).
-enum Sink<'o> {
-    Collect(&'o mut Vec<Difference>),
-    Any(bool),
-}
-
-impl Sink<'_> {
-    fn push(&mut self, d: impl FnOnce() -> Difference) {
-        match self {
-            Sink::Collect(out) => out.push(d()),
-            Sink::Any(found) => *found = true,
-        }
-    }
-
-    fn done(&self) -> bool {
-        matches!(self, Sink::Any(true))
-    }
-}
-
 impl JsonDiff {
     /// A diff with no rules: every difference counts.
     ///
@@ -315,6 +181,10 @@ impl JsonDiff {
     /// Every difference between `recorded` and `replayed`, in document order (the
     /// recorded document's member order, then members only the replay has).
     ///
+    /// A path where either side is the placeholder of a value that could not be
+    /// recorded (`{"playback.unrecordable": ..}`) is not a difference; see
+    /// [`JsonDiff::inspect`], which lists such paths.
+    ///
     /// ```
     /// use serde_json::json;
     /// let found = playback_compare::JsonDiff::new().diff(&json!({"a": [1, 2]}), &json!({"a": [1], "b": true}));
@@ -322,22 +192,54 @@ impl JsonDiff {
     /// assert_eq!(paths, ["/a/1", "/b"]);
     /// ```
     pub fn diff(&self, recorded: &Value, replayed: &Value) -> Vec<Difference> {
-        let mut out = Vec::new();
+        let mut differences = Vec::new();
         if self.equal_fast(recorded, replayed) {
-            return out;
+            return differences;
         }
-        let mut path = Vec::new();
-        self.walk(
-            &mut path,
-            Some(recorded),
-            Some(replayed),
-            &mut Sink::Collect(&mut out),
-        );
-        out
+        let mut not_comparable = Vec::new();
+        let mut sink = Sink::Collect {
+            differences: &mut differences,
+            not_comparable: &mut not_comparable,
+        };
+        self.walk(&mut Vec::new(), Some(recorded), Some(replayed), &mut sink);
+        differences
+    }
+
+    /// Every difference, as [`JsonDiff::diff`], and every path that is *not
+    /// comparable*: where either side holds the placeholder of a value that could
+    /// not be recorded, `{"playback.unrecordable": "<why>"}` (its `Serialize` impl
+    /// failed or panicked). Such a path is never a difference, whatever the other
+    /// side holds, and nothing under it is compared. Ignored paths are not listed.
+    ///
+    /// This is what the comparator uses: a recording whose only findings are paths
+    /// that are not comparable is `Equal`, with the paths as a note.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let recorded = json!({"result": {"Ok": 5}, "outputs": [{"args": {"conn": {"playback.unrecordable": "Conn is not Serialize"}}}]});
+    /// let replayed = json!({"result": {"Ok": 5}, "outputs": [{"args": {"conn": {"fd": 7}}}]});
+    /// let found = playback_compare::JsonDiff::new().inspect(&recorded, &replayed);
+    /// assert!(found.differences.is_empty());
+    /// assert_eq!(found.not_comparable[0].path, "/outputs/0/args/conn");
+    /// assert_eq!(found.not_comparable[0].reason, "Conn is not Serialize");
+    /// ```
+    pub fn inspect(&self, recorded: &Value, replayed: &Value) -> Inspection {
+        let mut found = Inspection::default();
+        if self.equal_fast(recorded, replayed) {
+            // Identical documents can still hold identical placeholders.
+            self.scan(&mut Vec::new(), recorded, &mut found.not_comparable);
+            return found;
+        }
+        let mut sink = Sink::Collect {
+            differences: &mut found.differences,
+            not_comparable: &mut found.not_comparable,
+        };
+        self.walk(&mut Vec::new(), Some(recorded), Some(replayed), &mut sink);
+        found
     }
 
     /// Whether the two documents are equal under the rules (stops at the first
-    /// difference).
+    /// difference). Paths that are not comparable do not count.
     ///
     /// ```
     /// use serde_json::json;
@@ -348,174 +250,19 @@ impl JsonDiff {
         if self.equal_fast(recorded, replayed) {
             return true;
         }
-        let mut path = Vec::new();
-        let mut sink = Sink::Any(false);
-        self.walk(&mut path, Some(recorded), Some(replayed), &mut sink);
-        !sink.done()
-    }
-
-    /// Identical documents have no difference under any rule but a custom one (which
-    /// may call identical values different), and `==` is twice as fast as a walk.
-    fn equal_fast(&self, recorded: &Value, replayed: &Value) -> bool {
-        self.custom.is_empty() && recorded == replayed
-    }
-
-    fn has_rules(&self) -> bool {
-        !(self.ignore.is_empty() && self.unordered.is_empty() && self.custom.is_empty())
-    }
-
-    fn walk<'a>(
-        &self,
-        path: &mut Vec<Seg<'a>>,
-        a: Option<&'a Value>,
-        b: Option<&'a Value>,
-        sink: &mut Sink<'_>,
-    ) {
-        if sink.done() {
-            return;
-        }
-        let rules = self.has_rules();
-        if rules && self.ignore.iter().any(|p| p.matches(path)) {
-            return;
-        }
-        let (a, b) = match (a, b) {
-            (Some(a), Some(b)) => (a, b),
-            (Some(a), None) => {
-                return sink.push(|| Difference::removed(to_pointer(path), a.clone()));
-            }
-            (None, Some(b)) => return sink.push(|| Difference::added(to_pointer(path), b.clone())),
-            (None, None) => return,
+        let mut sink = Sink::Any {
+            found: false,
+            strict: false,
         };
-        if rules && let Some((_, equal)) = self.custom.iter().find(|(p, _)| p.matches(path)) {
-            if !equal(a, b) {
-                sink.push(|| Difference::changed(to_pointer(path), a.clone(), b.clone()));
-            }
-            return;
-        }
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                for (key, xv) in x {
-                    path.push(Seg::Key(key));
-                    self.walk(path, Some(xv), y.get(key), sink);
-                    path.pop();
-                    if sink.done() {
-                        return;
-                    }
-                }
-                for (key, yv) in y {
-                    if !x.contains_key(key) {
-                        path.push(Seg::Key(key));
-                        self.walk(path, None, Some(yv), sink);
-                        path.pop();
-                    }
-                }
-            }
-            (Value::Array(x), Value::Array(y)) => {
-                if rules && self.unordered.iter().any(|p| p.matches(path)) {
-                    self.walk_unordered(path, x, y, sink);
-                } else {
-                    for i in 0..x.len().max(y.len()) {
-                        path.push(Seg::Index(i));
-                        self.walk(path, x.get(i), y.get(i), sink);
-                        path.pop();
-                        if sink.done() {
-                            return;
-                        }
-                    }
-                }
-            }
-            (Value::Number(x), Value::Number(y)) => {
-                if !numbers_equal(x, y, self.tolerance) {
-                    sink.push(|| Difference::changed(to_pointer(path), a.clone(), b.clone()));
-                }
-            }
-            _ => {
-                if a != b {
-                    sink.push(|| Difference::changed(to_pointer(path), a.clone(), b.clone()));
-                }
-            }
-        }
-    }
-
-    fn walk_unordered<'a>(
-        &self,
-        path: &mut Vec<Seg<'a>>,
-        x: &'a [Value],
-        y: &'a [Value],
-        sink: &mut Sink<'_>,
-    ) {
-        let mut used = vec![false; y.len()];
-        let mut left = Vec::new();
-        for (i, xv) in x.iter().enumerate() {
-            path.push(Seg::Index(i));
-            let same_place = i < y.len() && !used[i] && self.equal_at(path, xv, &y[i]);
-            let found = if same_place {
-                Some(i)
-            } else {
-                (0..y.len()).find(|&j| !used[j] && self.equal_at(path, xv, &y[j]))
-            };
-            path.pop();
-            match found {
-                Some(j) => used[j] = true,
-                None => left.push(i),
-            }
-        }
-        let right: Vec<usize> = (0..y.len()).filter(|&j| !used[j]).collect();
-        for k in 0..left.len().max(right.len()) {
-            match (left.get(k), right.get(k)) {
-                (Some(&i), Some(&j)) => {
-                    path.push(Seg::Index(i));
-                    self.walk(path, Some(&x[i]), Some(&y[j]), sink);
-                    path.pop();
-                }
-                (Some(&i), None) => {
-                    path.push(Seg::Index(i));
-                    self.walk(path, Some(&x[i]), None, sink);
-                    path.pop();
-                }
-                (None, Some(&j)) => {
-                    path.push(Seg::Index(j));
-                    self.walk(path, None, Some(&y[j]), sink);
-                    path.pop();
-                }
-                (None, None) => {}
-            }
-            if sink.done() {
-                return;
-            }
-        }
-    }
-
-    fn equal_at<'a>(&self, path: &mut Vec<Seg<'a>>, a: &'a Value, b: &'a Value) -> bool {
-        let mut sink = Sink::Any(false);
-        self.walk(path, Some(a), Some(b), &mut sink);
+        self.walk(&mut Vec::new(), Some(recorded), Some(replayed), &mut sink);
         !sink.done()
-    }
-}
-
-fn numbers_equal(x: &Number, y: &Number, tolerance: f64) -> bool {
-    if x == y {
-        return true;
-    }
-    let both_integers = (x.is_i64() || x.is_u64()) && (y.is_i64() || y.is_u64());
-    if both_integers && tolerance == 0.0 {
-        return false;
-    }
-    match (x.as_f64(), y.as_f64()) {
-        (Some(a), Some(b)) => {
-            if a == b {
-                return true;
-            }
-            let scale = 1f64.max(a.abs()).max(b.abs());
-            (a - b).abs() <= tolerance * scale
-        }
-        _ => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::difference::NotComparable;
     use serde_json::json;
 
     fn paths(found: &[Difference]) -> Vec<&str> {
@@ -693,5 +440,85 @@ mod tests {
         assert_eq!(text, r#"{"path":"/a","replayed":null}"#);
         let back: Difference = serde_json::from_str(&text).unwrap();
         assert_eq!(back, added_null);
+    }
+
+    fn placeholder(why: &str) -> Value {
+        playback_store::unrecordable(why)
+    }
+
+    #[test]
+    fn a_placeholder_on_either_side_is_not_comparable_and_never_a_difference() {
+        let d = JsonDiff::new();
+        let cases = [
+            (json!({"a": placeholder("r")}), json!({"a": 1})),
+            (json!({"a": 1}), json!({"a": placeholder("r")})),
+            (json!({"a": placeholder("r")}), json!({})),
+            (json!({}), json!({"a": placeholder("r")})),
+            (
+                json!({"a": placeholder("r")}),
+                json!({"a": placeholder("other")}),
+            ),
+        ];
+        for (recorded, replayed) in cases {
+            let found = d.inspect(&recorded, &replayed);
+            assert!(found.differences.is_empty(), "{recorded} / {replayed}");
+            assert_eq!(found.not_comparable, vec![NotComparable::new("/a", "r")]);
+            assert!(d.diff(&recorded, &replayed).is_empty());
+            assert!(d.is_equal(&recorded, &replayed));
+        }
+    }
+
+    #[test]
+    fn differences_elsewhere_are_still_reported_next_to_not_comparable_paths() {
+        let recorded = json!({"result": {"Ok": 1}, "outputs": [{"args": {"conn": placeholder("no Serialize"), "n": 1}}]});
+        let replayed =
+            json!({"result": {"Ok": 2}, "outputs": [{"args": {"conn": {"fd": 3}, "n": 1}}]});
+        let found = JsonDiff::new().inspect(&recorded, &replayed);
+        assert_eq!(paths(&found.differences), ["/result/Ok"]);
+        assert_eq!(
+            found.not_comparable,
+            vec![NotComparable::new("/outputs/0/args/conn", "no Serialize")]
+        );
+    }
+
+    #[test]
+    fn identical_placeholders_are_still_not_comparable_unless_ignored() {
+        let doc = json!({"a": [placeholder("x")], "b": {"c": placeholder("y")}});
+        let found = JsonDiff::new().inspect(&doc, &doc.clone());
+        assert!(found.differences.is_empty());
+        let listed: Vec<&str> = found
+            .not_comparable
+            .iter()
+            .map(|n| n.path.as_str())
+            .collect();
+        assert_eq!(listed, ["/a/0", "/b/c"]);
+        let ignoring = JsonDiff::new().ignore("/b");
+        let listed = ignoring.inspect(&doc, &doc.clone()).not_comparable;
+        assert_eq!(listed, vec![NotComparable::new("/a/0", "x")]);
+        // The same rule applies when the documents differ.
+        let other = json!({"a": [placeholder("x")], "b": {"c": 1}});
+        assert!(ignoring.inspect(&doc, &other).not_comparable.len() == 1);
+    }
+
+    #[test]
+    fn only_the_exact_placeholder_shape_is_not_comparable() {
+        let recorded = json!({"a": {"playback.unrecordable": "x", "extra": 1}});
+        let replayed = json!({"a": {"playback.unrecordable": "x", "extra": 2}});
+        let found = JsonDiff::new().inspect(&recorded, &replayed);
+        assert!(found.not_comparable.is_empty());
+        assert_eq!(paths(&found.differences), ["/a/extra"]);
+    }
+
+    #[test]
+    fn a_placeholder_in_an_unordered_array_matches_no_element() {
+        let d = JsonDiff::new().unordered("/items");
+        let recorded = json!({"items": [placeholder("x"), 1]});
+        let replayed = json!({"items": [1, 2]});
+        let found = d.inspect(&recorded, &replayed);
+        assert!(found.differences.is_empty(), "{:?}", found.differences);
+        assert_eq!(
+            found.not_comparable,
+            vec![NotComparable::new("/items/0", "x")]
+        );
     }
 }

@@ -8,7 +8,6 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 use crate::comparison::Comparison;
-use crate::diff::Difference;
 use crate::error::Error;
 use crate::job::format_duration;
 use crate::pointer::escape_into;
@@ -54,6 +53,8 @@ table.diffs tr.noise td { color: #57606a; background: var(--noise); }
 .sides pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px; margin: 0; overflow: auto; max-height: 520px; }
 .mark-diff { background: var(--diff); outline: 1px solid var(--diff-line); }
 .mark-noise { background: var(--noise); outline: 1px dashed var(--noise-line); }
+.mark-na { background: #fff8c5; outline: 1px dotted #9a6700; }
+table.diffs tr.not-comparable td { background: #fff8c5; }
 .absent { color: #8c959f; font-style: italic; }
 .equal-list { margin: 8px 0; } .equal-list code { margin-right: 10px; }
 .problems { background: #fff; border: 1px solid #cf222e; padding: 6px 12px; }
@@ -73,8 +74,9 @@ impl Report {
     /// The report as one self-contained HTML page: the counts per category and
     /// status, then per category and per recording the differences (path, recorded,
     /// replayed) and the recorded and replayed values side by side with the
-    /// differing paths highlighted; noise is shown apart (grey, dashed). Equal
-    /// recordings without noise are listed by id.
+    /// differing paths highlighted; noise is shown apart (grey, dashed), and so are
+    /// paths that are not comparable (yellow, dotted). Equal recordings without
+    /// either are listed by id.
     ///
     /// ```
     /// use playback_compare::{Comparison, Difference, Report, Status};
@@ -186,7 +188,8 @@ impl Report {
             }
             let mut quiet = Vec::new();
             for c in self.in_category(&category.name) {
-                if c.status == Status::Equal && c.noise.is_empty() && c.recorded.is_none() {
+                let plain = c.noise.is_empty() && c.not_comparable.is_empty();
+                if c.status == Status::Equal && plain && c.recorded.is_none() {
                     quiet.push(c);
                 } else {
                     let quiet_status = matches!(c.status, Status::Equal | Status::Skipped);
@@ -279,6 +282,9 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
     if !c.noise.is_empty() {
         let _ = write!(out, " · {} noise", c.noise.len());
     }
+    if !c.not_comparable.is_empty() {
+        let _ = write!(out, " · {} not comparable", c.not_comparable.len());
+    }
     out.push_str("</summary>\n<div class=\"body\">\n");
     if let Some(msg) = &c.message {
         let _ = writeln!(out, "<div class=\"msg\">{}</div>", esc(msg));
@@ -308,6 +314,18 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
         }
         out.push_str("</table>\n");
     }
+    if !c.not_comparable.is_empty() {
+        out.push_str("<table class=\"diffs\"><tr><th>not comparable</th><th>why (a value could not be recorded; this is a note, not a difference)</th></tr>\n");
+        for n in &c.not_comparable {
+            let _ = writeln!(
+                out,
+                "<tr class=\"not-comparable\"><td class=\"path\"><code>{}</code></td><td>{}</td></tr>",
+                esc(display_path(&n.path)),
+                esc(&n.reason)
+            );
+        }
+        out.push_str("</table>\n");
+    }
     if !c.noise_paths.is_empty() {
         let paths: Vec<String> = c
             .noise_paths
@@ -321,7 +339,7 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
         );
     }
     if c.recorded.is_some() || c.replayed.is_some() {
-        let marks = marks(&c.differences, &c.noise);
+        let marks = marks(c);
         out.push_str("<div class=\"sides\">\n");
         for (title, value) in [("recorded", &c.recorded), ("replayed", &c.replayed)] {
             let _ = write!(out, "<div><h4>{title}</h4><pre>");
@@ -336,15 +354,15 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
     out.push_str("</div></details>\n");
 }
 
-fn marks<'a>(
-    differences: &'a [Difference],
-    noise: &'a [Difference],
-) -> HashMap<&'a str, &'static str> {
+fn marks(c: &Comparison) -> HashMap<&str, &'static str> {
     let mut marks = HashMap::new();
-    for d in noise {
+    for n in &c.not_comparable {
+        marks.insert(n.path.as_str(), "mark-na");
+    }
+    for d in &c.noise {
         marks.insert(d.path.as_str(), "mark-noise");
     }
-    for d in differences {
+    for d in &c.differences {
         marks.insert(d.path.as_str(), "mark-diff");
     }
     marks

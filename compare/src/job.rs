@@ -223,6 +223,7 @@ fn compare(
 
     c.status = verdict.status;
     c.message = verdict.message;
+    c.not_comparable = verdict.not_comparable;
     let (noise, real): (Vec<_>, Vec<_>) = verdict
         .differences
         .into_iter()
@@ -235,7 +236,8 @@ fn compare(
     c.differences = real;
     c.noise = noise;
     c.noise_paths = noise_paths.into_iter().collect();
-    if settings.keep_results || c.status != Status::Equal || !c.noise.is_empty() {
+    let notable = !c.noise.is_empty() || !c.not_comparable.is_empty();
+    if settings.keep_results || c.status != Status::Equal || notable {
         c.recorded = Some(recorded);
         c.replayed = Some(replayed);
     }

@@ -22,8 +22,9 @@ impl Report {
     /// (`classname` = category, `name` = recording id). `Equal` and `Fixed` pass;
     /// `Different` and `Failed` are `<failure>`s whose `type` is the status and whose
     /// text lists the differences; `Error` is an `<error>`; `Skipped` is a
-    /// `<skipped>` with the reason as its message. Learned noise goes to the
-    /// test case's `<system-out>`. Problems are `<error>` cases in a `(problems)` suite.
+    /// `<skipped>` with the reason as its message. Learned noise and paths that are
+    /// not comparable (a value could not be recorded) go to the test case's
+    /// `<system-out>`, as notes. Problems are `<error>` cases in a `(problems)` suite.
     /// `time` is the replay duration.
     ///
     /// ```
@@ -133,6 +134,9 @@ fn test_case(c: &Comparison) -> TestCase {
     }
     if !c.noise_paths.is_empty() {
         let _ = writeln!(out, "paths learned as noise: {}", c.noise_paths.join(", "));
+    }
+    for n in &c.not_comparable {
+        let _ = writeln!(out, "not comparable: {}: {}", path(&n.path), n.reason);
     }
     if !out.is_empty() {
         case.set_system_out(out);

@@ -191,8 +191,8 @@ impl Report {
 
     /// The process exit code for CI:
     ///
-    /// - `0`: every recording is `Equal`, `Fixed` or `Skipped` (learned noise does
-    ///   not count), and there is no problem;
+    /// - `0`: every recording is `Equal`, `Fixed` or `Skipped` (learned noise and
+    ///   paths that are not comparable do not count), and there is no problem;
     /// - `1`: some recordings are `Different`, none `Failed` or `Error`, no problem;
     /// - `2`: some recording `Failed` or is an `Error`, or there is a problem.
     ///
@@ -305,6 +305,7 @@ impl Report {
     ///       "status": "equal" | "fixed" | "different" | "failed" | "error" | "skipped",
     ///       "message": "...",                        // optional; why, for skipped
     ///       "differences": [{"path": "/result/Ok/total", "recorded": 10, "replayed": 11}],
+    ///       "not_comparable": [{"path": "/outputs/0/args/conn", "reason": "..."}],  // notes
     ///       "noise": [ ..differences at learned noise paths.. ],
     ///       "noise_paths": ["/result/Ok/token"],
     ///       "recorded": <extracted value>, "replayed": <extracted value>,

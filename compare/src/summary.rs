@@ -1,5 +1,6 @@
 //! The terminal summary: counts per category and status, then the first diffs.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -8,7 +9,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::comparison::Comparison;
-use crate::diff::Difference;
+use crate::difference::Difference;
 use crate::job::format_duration;
 use crate::report::Report;
 use crate::verdict::Status;
@@ -222,6 +223,7 @@ impl Report {
                 }
             }
         }
+        self.render_not_comparable(out);
         if !self.problems.is_empty() {
             let _ = writeln!(out, "\n{}", s.paint(Style::new().red().bold(), "problems:"));
             for p in &self.problems {
@@ -329,6 +331,32 @@ impl Report {
         }
     }
 
+    /// The paths that could not be compared, per category, path and reason, with
+    /// how many recordings had them.
+    fn render_not_comparable(&self, out: &mut String) {
+        let mut seen: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
+        for c in &self.comparisons {
+            for n in &c.not_comparable {
+                *seen.entry((&c.category, &n.path, &n.reason)).or_default() += 1;
+            }
+        }
+        if seen.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\npaths not comparable (a value could not be recorded; they do not fail):"
+        );
+        for ((category, path, reason), n) in seen {
+            let _ = writeln!(
+                out,
+                "  {category}  {}  ({}): {reason}",
+                display_path(path),
+                plural(n, "recording")
+            );
+        }
+    }
+
     fn render_comparison(
         &self,
         out: &mut String,
@@ -358,6 +386,15 @@ impl Report {
                 out,
                 "    ... and {} more differences",
                 c.differences.len() - options.max_differences
+            );
+        }
+        for n in c.not_comparable.iter().take(options.max_differences) {
+            let _ = writeln!(
+                out,
+                "    {} {}: {}",
+                s.paint(Style::new().dim(), "not comparable:"),
+                display_path(&n.path),
+                n.reason
             );
         }
         if !c.noise.is_empty() {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::Difference;
+use crate::difference::{Difference, NotComparable};
 
 /// The status of one recording after replay and comparison.
 ///
@@ -114,6 +114,9 @@ pub struct Verdict {
     /// The differences (paths, recorded and replayed values). Learned noise is
     /// moved out of this list by the equalizer.
     pub differences: Vec<Difference>,
+    /// Paths that could not be compared because a value could not be recorded: a
+    /// note, never a difference (see [`crate::JsonDiff::inspect`]).
+    pub not_comparable: Vec<NotComparable>,
 }
 
 impl Verdict {
@@ -181,6 +184,7 @@ impl Verdict {
             status,
             message: None,
             differences,
+            not_comparable: Vec::new(),
         }
     }
 
@@ -192,6 +196,20 @@ impl Verdict {
     /// ```
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
+        self
+    }
+}
+
+impl Verdict {
+    /// Sets the paths that could not be compared.
+    ///
+    /// ```
+    /// use playback_compare::{NotComparable, Verdict};
+    /// let v = Verdict::equal().with_not_comparable(vec![NotComparable::new("/a", "not serializable")]);
+    /// assert_eq!(v.not_comparable[0].path, "/a");
+    /// ```
+    pub fn with_not_comparable(mut self, not_comparable: Vec<NotComparable>) -> Self {
+        self.not_comparable = not_comparable;
         self
     }
 }

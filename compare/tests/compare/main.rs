@@ -7,3 +7,4 @@ mod sharding;
 mod snapshots;
 mod studio;
 mod support;
+mod unrecordable;

@@ -43,8 +43,8 @@ pub(crate) fn sample_report() -> Report {
         rec(
             "refund",
             &id(5),
-            json!({"Ok": {"refunded": 5}}),
-            json!({"Ok": {"refunded": 5}}),
+            json!({"Ok": {"refunded": 5, "receipt": {"playback.unrecordable": "Receipt is not Serialize"}}}),
+            json!({"Ok": {"refunded": 5, "receipt": {"pdf": "JVBERi0="}}}),
         ),
         rec("search", &id(6), json!({"Ok": []}), json!({"Ok": []})),
         rec("tokens", &id(7), json!(1), json!(1)),
