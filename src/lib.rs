@@ -57,7 +57,7 @@ pub use playback_s3::{S3Error, S3ErrorKind, S3Store, S3StoreBuilder, Sampler};
 pub use playback_store::{
     Cmp, DirStore, FORMAT_VERSION, Interception, InterceptionKind, MemoryStore, MetaFilter,
     OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError, Summary,
-    days,
+    UNRECORDABLE, days, panic_message, unrecordable_reason,
 };
 
 /// What `#[playback::instrument]` expands to. Not a public API.

@@ -832,7 +832,10 @@ mod tests {
         assert_eq!(back.summary(), rec.summary());
         assert_eq!(back.interceptions[2].args_value()["total"], 1999);
         assert!(back.interceptions[2].error);
-        assert_eq!(back.interceptions[3].panic.as_deref(), Some("connection reset"));
+        assert_eq!(
+            back.interceptions[3].panic.as_deref(),
+            Some("connection reset")
+        );
         assert_eq!(
             back.interceptions[3].value_json(),
             json!({"panic": "connection reset"})

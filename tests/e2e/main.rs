@@ -2,6 +2,8 @@
 //! per area.
 
 mod demo;
+mod fanout;
+mod fidelity;
 mod macros_ui;
 mod record;
 mod replay;

@@ -1,0 +1,366 @@
+//! What production did is what the recording holds: panics inside inputs and outputs,
+//! values that do not serialize, operations hidden by a global filter, and the id of
+//! the recording being made.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use playback::{
+    Codec, MemoryStore, PlaybackGuard, PlaybackLayer, PlaybackLayerBuilder, Query, Recording,
+    ReplayError, Store,
+};
+use serde_json::json;
+use tracing_subscriber::prelude::*;
+
+fn record<R>(
+    builder: PlaybackLayerBuilder,
+    f: impl FnOnce() -> R,
+) -> (Vec<Recording>, PlaybackGuard, R) {
+    let store = MemoryStore::new();
+    let (layer, guard) = builder.store(store.clone()).build().unwrap();
+    let r = tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
+    assert!(guard.flush(Duration::from_secs(5)));
+    let recs = store
+        .find(&Query::all())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    (recs, guard, r)
+}
+
+// ---- 2. a panic inside an input or output
+
+static STOCK_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[playback::instrument(playback = "input")]
+fn flaky_stock(sku: u64) -> u32 {
+    STOCK_RUNS.fetch_add(1, Ordering::SeqCst);
+    if sku == 13 {
+        panic!("stock service exploded for sku {sku}");
+    }
+    5
+}
+
+#[playback::instrument(playback = "operation")]
+fn reserve_caught(sku: u64) -> Result<u32, String> {
+    std::panic::catch_unwind(|| flaky_stock(sku))
+        .map_err(|p| format!("recovered: {}", playback::panic_message(p.as_ref())))
+}
+
+#[playback::instrument(playback = "operation")]
+fn reserve_uncaught(sku: u64) -> u32 {
+    flaky_stock(sku) + 1
+}
+
+#[test]
+fn a_panic_inside_an_input_is_recorded_and_replays_as_the_same_panic_without_running() {
+    let (recs, _g, results) = record(PlaybackLayer::builder(), || {
+        let caught = reserve_caught(13);
+        let uncaught = std::panic::catch_unwind(|| reserve_uncaught(13));
+        (caught, uncaught.is_err())
+    });
+    assert_eq!(
+        results,
+        (
+            Err("recovered: stock service exploded for sku 13".to_owned()),
+            true
+        )
+    );
+    assert_eq!(recs.len(), 2);
+    for rec in &recs {
+        let i = &rec.interceptions[0];
+        assert_eq!(
+            i.panic.as_deref(),
+            Some("stock service exploded for sku 13")
+        );
+        assert!(i.value.is_none());
+    }
+    let uncaught = recs
+        .iter()
+        .find(|r| r.category == "reserve_uncaught")
+        .unwrap();
+    assert_eq!(uncaught.outcome, playback::Outcome::Panicked);
+
+    let runs = STOCK_RUNS.load(Ordering::SeqCst);
+    for rec in &recs {
+        let playback = playback::replay_recording(rec).unwrap();
+        assert_eq!(playback.recorded(), playback.replayed(), "{}", rec.category);
+        assert!(playback.unused().is_empty());
+    }
+    assert_eq!(
+        STOCK_RUNS.load(Ordering::SeqCst),
+        runs,
+        "the body never runs on replay"
+    );
+    let report = playback::Equalizer::new(recs)
+        .progress(playback::Progress::Never)
+        .run();
+    assert_eq!(report.counts().equal, 2);
+    assert_eq!(report.exit_code(), 0);
+}
+
+#[playback::instrument(playback = "output")]
+async fn post_invoice(order: u64) -> bool {
+    tokio::task::yield_now().await;
+    panic!("invoice service down for {order}");
+}
+
+#[playback::instrument(playback = "operation")]
+async fn invoice(order: u64) -> bool {
+    post_invoice(order).await
+}
+
+#[test]
+fn a_panic_inside_an_async_output_is_recorded_and_replayed() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (recs, _g, panicked) = record(PlaybackLayer::builder(), || {
+        rt.block_on(async {
+            let task = tokio::spawn(
+                tracing::instrument::WithSubscriber::with_current_subscriber(invoice(4)),
+            );
+            task.await.is_err()
+        })
+    });
+    assert!(panicked);
+    let rec = &recs[0];
+    assert_eq!(
+        rec.interceptions[0].panic.as_deref(),
+        Some("invoice service down for 4")
+    );
+    assert_eq!(rec.interceptions[0].args_value(), json!({"order": 4}));
+    let playback = playback::replay_recording(rec).unwrap();
+    assert_eq!(
+        playback.replayed().result(),
+        &json!({"panic": "invoice service down for 4"})
+    );
+    assert_eq!(playback.recorded(), playback.replayed());
+}
+
+// ---- 4. values that do not serialize, and codecs that panic
+
+struct Exploding;
+impl Codec<u64> for Exploding {
+    type Stored = u64;
+    fn record(_: &u64) -> u64 {
+        panic!("codec exploded")
+    }
+    fn replay(stored: u64) -> u64 {
+        stored
+    }
+}
+
+#[playback::instrument(playback = "input", with(id = Exploding))]
+fn lookup(id: u64) -> u64 {
+    id * 2
+}
+
+#[playback::instrument(playback = "input", with = Exploding)]
+fn counter(id: u64) -> u64 {
+    id + 1
+}
+
+#[playback::instrument(playback = "operation")]
+fn codecs(id: u64) -> u64 {
+    lookup(id) + counter(id)
+}
+
+#[test]
+fn a_panicking_codec_never_reaches_the_host_and_the_call_is_marked_unrecordable() {
+    let (recs, guard, v) = record(PlaybackLayer::builder(), || codecs(5));
+    assert_eq!(v, 16, "both calls ran live");
+    assert_eq!(recs.len(), 1, "the recording is kept");
+    let rec = &recs[0];
+    assert_eq!(rec.interceptions.len(), 2);
+    for i in &rec.interceptions {
+        let reason = i.unrecordable.as_deref().unwrap();
+        assert!(
+            reason.contains("codec panicked: codec exploded"),
+            "{reason}"
+        );
+    }
+    assert_eq!(
+        playback::unrecordable_reason(&rec.interceptions[0].key.clone().unwrap()["id"])
+            .map(|r| r.contains("codec exploded")),
+        Some(true)
+    );
+    let stats = guard.stats().snapshot();
+    assert_eq!(stats.unrecordable, 2);
+    assert_eq!(stats.failed, 0);
+    assert!(
+        stats
+            .unrecordable_aliases
+            .iter()
+            .any(|(a, n)| a.ends_with("::lookup") && *n == 1)
+    );
+    assert!(
+        stats
+            .unrecordable_aliases
+            .iter()
+            .any(|(a, n)| a.ends_with("::counter") && *n == 1)
+    );
+
+    // replaying it is a clear, typed error naming the call site
+    let err = playback::replay(rec, || codecs(5)).unwrap_err();
+    assert!(
+        matches!(err, ReplayError::Unserializable { alias, .. } if alias.ends_with("::lookup")),
+        "{err}"
+    );
+}
+
+#[playback::instrument(playback = "operation")]
+fn grid(n: u32) -> HashMap<(u32, u32), u32> {
+    (0..n).map(|i| ((i, i), i)).collect()
+}
+
+#[test]
+fn a_result_that_does_not_serialize_still_gives_a_recording_with_a_placeholder() {
+    let (recs, guard, v) = record(PlaybackLayer::builder(), || grid(2));
+    assert_eq!(v.len(), 2);
+    assert_eq!(recs.len(), 1);
+    let result = recs[0].result.as_ref().unwrap().to_json();
+    let reason = playback::unrecordable_reason(&result).unwrap();
+    assert!(reason.contains("key must be a string"), "{reason}");
+    assert_eq!(guard.stats().snapshot().unrecordable, 1);
+}
+
+static KEY_FAILS: AtomicBool = AtomicBool::new(false);
+
+#[derive(Debug)]
+struct Region(&'static str);
+impl serde::Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if KEY_FAILS.load(Ordering::SeqCst) {
+            return Err(serde::ser::Error::custom(
+                "region is not serializable today",
+            ));
+        }
+        s.serialize_str(self.0)
+    }
+}
+
+#[playback::instrument(playback = "input")]
+fn tax_rate(region: &Region) -> u32 {
+    let _ = region;
+    20
+}
+
+#[playback::instrument(playback = "operation", skip(region))]
+fn taxed(region: &Region, amount: u32) -> u32 {
+    amount * (100 + tax_rate(region)) / 100
+}
+
+#[test]
+fn a_key_that_fails_to_serialize_on_replay_is_a_typed_error_naming_the_call_site() {
+    let (recs, _g, v) = record(PlaybackLayer::builder(), || taxed(&Region("eu"), 100));
+    assert_eq!(v, 120);
+    KEY_FAILS.store(true, Ordering::SeqCst);
+    let err = playback::replay(&recs[0], || taxed(&Region("eu"), 100)).unwrap_err();
+    KEY_FAILS.store(false, Ordering::SeqCst);
+    match &err {
+        ReplayError::Unserializable {
+            alias,
+            reason,
+            site,
+        } => {
+            assert!(alias.ends_with("::tax_rate"));
+            assert!(
+                reason.contains("region is not serializable today"),
+                "{reason}"
+            );
+            assert!(site.contains("fidelity.rs"), "{site}");
+        }
+        other => panic!("expected Unserializable, got {other}"),
+    }
+    assert!(err.to_string().contains("to go on"));
+}
+
+// ---- 5. operations hidden by a global filter
+
+#[playback::instrument(playback = "operation")]
+fn hidden_checkout(cart: u64) -> u64 {
+    hidden_price(cart) + 1
+}
+
+#[playback::instrument(playback = "input")]
+fn hidden_price(cart: u64) -> u64 {
+    cart * 10
+}
+
+#[test]
+fn an_operation_hidden_by_a_global_filter_is_recorded_from_its_call_and_counted() {
+    for filter_first in [true, false] {
+        let store = MemoryStore::new();
+        let builder = PlaybackLayer::builder().store(store.clone());
+        let (v, guard) = if filter_first {
+            let (layer, guard) = builder.build().unwrap();
+            let subscriber = tracing_subscriber::registry()
+                .with(tracing_subscriber::EnvFilter::new("warn"))
+                .with(layer);
+            let v = tracing::subscriber::with_default(subscriber, || hidden_checkout(4));
+            (v, guard)
+        } else {
+            let (layer, guard) = builder.build().unwrap();
+            let subscriber = tracing_subscriber::registry()
+                .with(layer)
+                .with(tracing_subscriber::EnvFilter::new("warn"));
+            let v = tracing::subscriber::with_default(subscriber, || hidden_checkout(4));
+            (v, guard)
+        };
+        assert_eq!(v, 41);
+        assert!(guard.flush(Duration::from_secs(5)));
+        let stats = guard.stats().snapshot();
+        assert_eq!((stats.filtered_out, stats.recorded), (1, 1), "{stats:?}");
+        let rec = store.find(&Query::all()).unwrap().remove(0).unwrap();
+        assert_eq!(rec.category, "hidden_checkout");
+        assert_eq!(rec.arg::<u64>("cart").unwrap(), 4);
+        assert_eq!(rec.interceptions.len(), 1);
+        assert_eq!(rec.interceptions[0].value_json(), json!(40));
+        assert_eq!(rec.result.as_ref().unwrap().to_json(), json!(41));
+        let playback = playback::replay_recording(&rec).unwrap();
+        assert_eq!(playback.recorded(), playback.replayed());
+    }
+}
+
+#[test]
+fn a_sampled_out_operation_is_not_mistaken_for_a_hidden_one() {
+    let (recs, guard, _) = record(PlaybackLayer::builder().default_sample_rate(0.0), || {
+        (0..20).map(hidden_checkout).sum::<u64>()
+    });
+    assert!(recs.is_empty());
+    let stats = guard.stats().snapshot();
+    assert_eq!(
+        (stats.sampled_out, stats.filtered_out),
+        (20, 0),
+        "{stats:?}"
+    );
+}
+
+// ---- the recording id
+
+#[playback::instrument(playback = "operation")]
+fn tagged(n: u64) -> Option<String> {
+    let _ = n;
+    playback::current_recording_id().map(|id| id.to_string())
+}
+
+#[test]
+fn current_recording_id_names_the_stored_recording_and_the_replayed_one() {
+    assert!(playback::current_recording_id().is_none());
+    let (recs, _g, id) = record(PlaybackLayer::builder(), || tagged(1));
+    let id = id.expect("inside a recorded operation");
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].id.to_string(), id);
+
+    let (recs_out, _g, none) = record(PlaybackLayer::builder().sample_rate("tagged", 0.0), || {
+        tagged(1)
+    });
+    assert!(recs_out.is_empty());
+    assert_eq!(none, None, "sampled out: no id");
+
+    let playback = playback::replay_recording(&recs[0]).unwrap();
+    assert_eq!(playback.replayed().result(), &json!(id));
+}
