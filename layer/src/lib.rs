@@ -30,11 +30,19 @@
 //! interception made while such a span is entered is attributed to that operation. An
 //! operation inside another operation is part of the outer recording.
 //!
+//! Interceptions made concurrently inside one operation (tasks spawned with
+//! `.in_current_span()`, `spawn_blocking` with the span entered) are each recorded.
+//! Whether a call is nested inside another interception is decided per call chain:
+//! a thread-local depth, raised around every poll of an async interception body, and a
+//! flag set once on spans created while such a body runs.
+//!
 //! The layer carries its own per-layer filter ([`PlaybackFilter`]), so a filter on
 //! another layer (`fmt::layer().with_filter(EnvFilter::new("warn"))`) never hides
 //! operations from it. A *global* filter, one added as a plain layer
 //! (`registry().with(EnvFilter::new("warn"))`), disables spans for every layer,
-//! including this one: put filters on the layers that need them.
+//! including this one: an `#[playback::instrument]` operation is then recorded from its
+//! own call (without its span's fields) and counted in
+//! [`StatsSnapshot::filtered_out`]; put filters on the layers that need them.
 
 mod autoref;
 mod builder;
