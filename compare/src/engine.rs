@@ -123,20 +123,9 @@ fn worker_loop(shared: &Shared, worker: usize, tx: &Sender<Msg>) {
     }
 }
 
-/// The comparisons of a run, as they complete (in no particular order).
-///
-/// Returned by `Equalizer::stream` and `Studio::stream`: the lazy form of a run,
-/// like playback-studio's generator of comparisons. Dropping it stops the workers
-/// after their current recording.
-///
-/// ```
-/// use playback_compare::Equalizer;
-/// let recs = vec![playback_store::Recording::builder("checkout").build()];
-/// let statuses: Vec<_> = Equalizer::new(recs).stream().map(|c| c.status).collect();
-/// // the default player is automatic replay: no operation is registered for "checkout"
-/// assert_eq!(statuses, [playback_compare::Status::Failed]);
-/// ```
-pub struct Comparisons {
+/// The in-process pool: the comparisons of a run, as they complete (in no
+/// particular order). Dropping it stops the workers after their current recording.
+pub(crate) struct Threads {
     shared: Arc<Shared>,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
@@ -147,9 +136,9 @@ pub struct Comparisons {
     total: usize,
 }
 
-impl fmt::Debug for Comparisons {
+impl fmt::Debug for Threads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Comparisons")
+        f.debug_struct("Threads")
             .field("total", &self.total)
             .field("remaining", &(self.remaining + self.ready.len()))
             .field("workers", &self.alive)
@@ -157,7 +146,7 @@ impl fmt::Debug for Comparisons {
     }
 }
 
-impl Comparisons {
+impl Threads {
     /// Starts `threads` workers over `work`; `early` are results known without
     /// replaying (unreadable recordings), yielded first.
     pub(crate) fn start(
@@ -165,7 +154,7 @@ impl Comparisons {
         early: Vec<Comparison>,
         settings: Settings,
         threads: usize,
-    ) -> Comparisons {
+    ) -> Threads {
         let (tx, rx) = mpsc::channel();
         let jobs = work.len();
         let shared = Arc::new(Shared {
@@ -176,7 +165,7 @@ impl Comparisons {
             slots: Mutex::new(Vec::new()),
         });
         let total = jobs + early.len();
-        let mut this = Comparisons {
+        let mut this = Threads {
             shared,
             tx,
             rx,
@@ -193,12 +182,7 @@ impl Comparisons {
     }
 
     /// How many comparisons the run yields in all.
-    ///
-    /// ```
-    /// let recs = vec![playback_store::Recording::builder("c").build(); 3];
-    /// assert_eq!(playback_compare::Equalizer::new(recs).stream().total(), 3);
-    /// ```
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.total
     }
 
@@ -304,7 +288,7 @@ impl Comparisons {
     }
 }
 
-impl Iterator for Comparisons {
+impl Iterator for Threads {
     type Item = Comparison;
 
     fn next(&mut self) -> Option<Comparison> {
@@ -367,7 +351,7 @@ impl Iterator for Comparisons {
     }
 }
 
-impl Drop for Comparisons {
+impl Drop for Threads {
     fn drop(&mut self) {
         self.shared.cancelled.store(true, Ordering::Relaxed);
     }

@@ -7,10 +7,10 @@ use playback_store::Recording;
 use serde_json::Value;
 
 use crate::comparator::{BoxError, Comparator, Context};
-use crate::engine::Comparisons;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::run::RecordingEntry;
+use crate::stream::Comparisons;
 use crate::studio::Studio;
 use crate::tuning::Tuning;
 use crate::verdict::Verdict;
@@ -345,6 +345,76 @@ impl Equalizer {
     /// ```
     pub fn include_incomplete(mut self, include: bool) -> Self {
         self.studio = self.studio.include_incomplete(include);
+        self
+    }
+
+    /// Replays each recording in a child process (default: `false`, every replay
+    /// runs on a worker thread of this process).
+    ///
+    /// In-process, a panic is caught, but a replay that calls
+    /// `std::process::abort()` or `std::process::exit(..)`, overflows its stack or
+    /// blocks forever takes the whole run down with it, or leaves a thread behind.
+    /// Isolated, only its child process ends, the recording is `Failed` with what
+    /// happened, and every other recording still completes:
+    ///
+    /// - "the replay aborted the process (signal 6, SIGABRT)"
+    /// - "the replay exited the process with code 3"
+    /// - "the replay overflowed its stack"
+    /// - "the replay did not finish within 5s; its process was killed" (the
+    ///   [`Equalizer::timeout`] bounds each child process as a whole: its replay, or
+    ///   its `1 + learn_noise` replays, and its comparison; then the child is killed)
+    ///
+    /// Every child is waited for and every watching thread joined before `run()`
+    /// returns, so nothing is left running. Up to [`Equalizer::threads`] children
+    /// run at once.
+    ///
+    /// **How.** There is no extra binary: the child is the current executable
+    /// (`std::env::current_exe()`) started again. Called from a test (a libtest
+    /// thread, named after its test), it is started with
+    /// `<test name> --exact --nocapture --test-threads=1 --include-ignored`, so only
+    /// this test runs again; called from the main thread (or an unnamed one), with
+    /// the same arguments as this process. Environment variables tell the child which
+    /// isolated run (the n-th `run()` or `stream()` with `isolate` on the calling
+    /// thread) and which recording to replay, and where to write the result. In the
+    /// child, that `run()` call replays that one recording in-process, writes its
+    /// comparison and exits the process with 0; the parent reads it, or, without a
+    /// result, reports how the child ended.
+    ///
+    /// **Caveats.** Everything the test (or `main`) does before `run()` runs again
+    /// in every child, once per recording:
+    ///
+    /// - keep it cheap and deterministic, and mind its side effects (files written,
+    ///   servers started, messages sent);
+    /// - the child must reach the same `run()` with the same recordings: load them
+    ///   from a store, or give them fixed ids (a recording built with a fresh id
+    ///   cannot be found again: it is `Failed`, saying so);
+    /// - call `run()` on the test's own thread or on the main thread; a child that
+    ///   never gets there is `Failed`, with its last line of output;
+    /// - earlier isolated runs on the same thread do not replay again in a child:
+    ///   they return the report the parent got.
+    ///
+    /// What a child prints is not shown. **Cost**: one process start per recording,
+    /// a few milliseconds (measured in BENCHMARKS.md, "Crash isolation"), plus the
+    /// code before `run()`; use it for suites where a crash is possible, not for
+    /// every run.
+    ///
+    /// ```no_run
+    /// use playback_compare::{Equalizer, Status};
+    /// use playback_store::{DirStore, Query, Store};
+    ///
+    /// let store = DirStore::new("recordings")?;
+    /// let report = Equalizer::new(store.find(&Query::category("checkout"))?)
+    ///     .isolate(true)
+    ///     .timeout(std::time::Duration::from_secs(5))
+    ///     .run();
+    /// for c in report.comparisons.iter().filter(|c| c.status == Status::Failed) {
+    ///     // for example "the replay aborted the process (signal 6, SIGABRT)"
+    ///     println!("{} {}", c.recording_id, c.message.as_deref().unwrap_or(""));
+    /// }
+    /// # Ok::<(), playback_store::StoreError>(())
+    /// ```
+    pub fn isolate(mut self, isolate: bool) -> Self {
+        self.studio = self.studio.isolate(isolate);
         self
     }
 

@@ -58,9 +58,11 @@
 //!   replayed values side by side and the differing paths highlighted.
 //! - [`Report::exit_code`]: `0` when nothing differs or failed.
 
+mod child;
 mod comparator;
 mod comparison;
 mod counts;
+mod crash;
 mod diff;
 mod difference;
 mod engine;
@@ -68,6 +70,7 @@ mod equalizer;
 mod error;
 mod gather;
 mod html;
+mod isolate;
 mod job;
 mod junit;
 mod pointer;
@@ -75,6 +78,7 @@ mod progress;
 mod report;
 mod run;
 mod shard;
+mod stream;
 mod studio;
 mod summary;
 mod tuning;
@@ -86,13 +90,13 @@ pub use crate::comparison::Comparison;
 pub use crate::counts::{CategorySummary, Counts, NoisePath};
 pub use crate::diff::JsonDiff;
 pub use crate::difference::{Change, Difference, Inspection, NotComparable};
-pub use crate::engine::Comparisons;
 pub use crate::equalizer::Equalizer;
 pub use crate::error::Error;
 pub use crate::progress::Progress;
 pub use crate::report::{Problem, REPORT_FORMAT_VERSION, Report};
 pub use crate::run::RecordingEntry;
 pub use crate::shard::Shard;
+pub use crate::stream::Comparisons;
 pub use crate::studio::Studio;
 pub use crate::summary::SummaryOptions;
 pub use crate::tuning::Tuning;

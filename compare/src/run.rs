@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use playback_store::{Outcome, Recording, RecordingId, StoreError};
 
 use crate::comparison::Comparison;
-use crate::engine::{Comparisons, Work};
+use crate::engine::{Threads, Work};
 use crate::job::{Settings, chain};
 use crate::progress::{Bar, Progress};
 use crate::report::{Problem, Report};
 use crate::shard::Shard;
+use crate::stream::Comparisons;
 use crate::tuning::Resolved;
 use crate::verdict::Status;
 
@@ -80,6 +81,7 @@ pub(crate) struct Options {
     pub(crate) progress: Progress,
     pub(crate) keep_results: bool,
     pub(crate) include_incomplete: bool,
+    pub(crate) isolate: bool,
 }
 
 impl Default for Options {
@@ -92,6 +94,7 @@ impl Default for Options {
             progress: Progress::Auto,
             keep_results: false,
             include_incomplete: false,
+            isolate: false,
         }
     }
 }
@@ -111,6 +114,8 @@ pub(crate) struct Prepared {
     pub(crate) stream: Comparisons,
     pub(crate) problems: Vec<Problem>,
     pub(crate) shards: Vec<Shard>,
+    /// The index of the isolated run, when this process started its children.
+    pub(crate) isolated_run: Option<usize>,
 }
 
 impl Options {
@@ -170,10 +175,17 @@ impl Options {
             keep_results: self.keep_results,
             timeout: self.timeout,
         };
+        let (stream, isolated_run) = if self.isolate {
+            crate::isolate::start(work, early, settings, self.threads())
+        } else {
+            let pool = Threads::start(work, early, settings, self.threads());
+            (Comparisons::threads(pool), None)
+        };
         Prepared {
-            stream: Comparisons::start(work, early, settings, self.threads()),
+            stream,
             problems,
             shards: shard.into_iter().collect(),
+            isolated_run,
         }
     }
 
@@ -188,12 +200,16 @@ impl Options {
             comparisons.push(c);
         }
         bar.finish();
-        Report::new(
+        let report = Report::new(
             comparisons,
             prepared.problems,
             prepared.shards,
             started.elapsed(),
-        )
+        );
+        if let Some(run) = prepared.isolated_run {
+            crate::child::remember(run, &report);
+        }
+        report
     }
 }
 

@@ -9,10 +9,10 @@ use playback_replay::Playback;
 use playback_store::{Query, Recording, RecordingId, Store, days};
 
 use crate::comparator::BoxError;
-use crate::engine::Comparisons;
 use crate::progress::Progress;
 use crate::report::{Problem, Report};
 use crate::run::{Options, RecordingEntry};
+use crate::stream::Comparisons;
 use crate::tuning::Tuning;
 
 pub(crate) type TunerFn = dyn Fn(&str) -> Result<Tuning, BoxError> + Send + Sync;
@@ -332,6 +332,19 @@ impl Studio {
     /// ```
     pub fn include_incomplete(mut self, include: bool) -> Self {
         self.options.include_incomplete = include;
+        self
+    }
+
+    /// Replays each recording in a child process, so that an abort, an exit, a
+    /// stack overflow or a stuck replay is `Failed` for its recording only; see
+    /// [`crate::Equalizer::isolate`] for how, the cost and the caveats.
+    ///
+    /// ```
+    /// let s = playback_compare::Studio::new(playback_store::MemoryStore::new()).isolate(true);
+    /// assert!(format!("{s:?}").contains("isolate: true"));
+    /// ```
+    pub fn isolate(mut self, isolate: bool) -> Self {
+        self.options.isolate = isolate;
         self
     }
 

@@ -3,6 +3,7 @@
 mod equalizer;
 mod html;
 mod incomplete;
+mod isolate;
 mod sharding;
 mod snapshots;
 mod studio;
