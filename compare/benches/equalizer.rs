@@ -6,10 +6,21 @@
 //!   replay of user code), so this measures everything but the replay.
 //! - `json_diff`: the diff of two ~100 KB documents, against plain `==` on the same
 //!   values as a baseline.
+//! - `isolation`: 20 small recordings replayed with `isolate(true)` (a child
+//!   process per recording) against the same run in-process.
 //!
 //! ```text
 //! cargo bench -p playback-compare --bench equalizer
+//! CARGO_TARGET_DIR=$PWD/target cargo bench -p playback-compare --bench equalizer -- isolation
 //! ```
+//!
+//! A child process of an isolated run is this bench binary started again with the
+//! same arguments: it runs criterion from the start until it reaches the isolated
+//! run. So the `isolation` group comes first, its isolated benches before the
+//! in-process one, and each isolated run is made on a fresh thread (it is then the
+//! thread's first isolated run, which is the one the child looks for). Set
+//! `CARGO_TARGET_DIR`: without it, criterion started by `cargo bench` runs
+//! `cargo metadata` at startup, in every child too (about 0.5 s each).
 
 #![expect(
     missing_docs,
@@ -22,7 +33,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use playback_compare::{Equalizer, JsonDiff, Progress};
 use playback_replay::{Output, Playback, Side};
-use playback_store::{Interception, InterceptionKind, OpResult, Recording};
+use playback_store::{Interception, InterceptionKind, OpResult, Recording, RecordingId};
 use serde_json::{Value, json};
 
 fn raw(v: &Value) -> Box<serde_json::value::RawValue> {
@@ -32,7 +43,10 @@ fn raw(v: &Value) -> Box<serde_json::value::RawValue> {
 /// A small recording: a result, one input and two outputs, ~600 bytes of JSON.
 fn small_recording(n: usize) -> Recording {
     let result = json!({"Ok": {"order_id": n, "total": 12.5, "currency": "EUR", "lines": 2}});
+    // A fixed id: the child process of an isolated run builds the same recordings.
+    let id = RecordingId::parse(&format!("01JGZ00000000000000{n:07}")).expect("a valid id");
     Recording::builder("checkout")
+        .id(id)
         .operation("shop::checkout")
         .duration(Duration::from_micros(900))
         .arg("cart_id", raw(&json!(n)))
@@ -185,5 +199,60 @@ fn json_diff(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, equalizer_overhead, json_diff);
+/// Runs `f` on a fresh thread, whose first isolated run it makes.
+fn on_fresh_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f)
+        .join()
+        .expect("the run does not panic")
+}
+
+fn isolation(c: &mut Criterion) {
+    const N: usize = 20;
+    let recs: Vec<Recording> = (0..N).map(small_recording).collect();
+    let mut group = c.benchmark_group("isolation");
+    group.throughput(Throughput::Elements(N as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    for threads in [2, 1] {
+        group.bench_function(format!("20_recordings_isolated_{threads}_threads"), |b| {
+            b.iter_batched(
+                || recs.clone(),
+                |recs| {
+                    let report = on_fresh_thread(move || {
+                        Equalizer::new(recs)
+                            .player(in_process_player)
+                            .isolate(true)
+                            .threads(threads)
+                            .progress(Progress::Never)
+                            .run()
+                    });
+                    assert_eq!(report.counts().equal, N, "{:?}", report.comparisons);
+                    report
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.bench_function("20_recordings_in_process_2_threads", |b| {
+        b.iter_batched(
+            || recs.clone(),
+            |recs| {
+                let report = on_fresh_thread(move || {
+                    Equalizer::new(recs)
+                        .player(in_process_player)
+                        .threads(2)
+                        .progress(Progress::Never)
+                        .run()
+                });
+                assert_eq!(report.counts().equal, N);
+                report
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+// `isolation` first: see the module docs.
+criterion_group!(benches, isolation, equalizer_overhead, json_diff);
 criterion_main!(benches);

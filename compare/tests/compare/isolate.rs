@@ -275,3 +275,49 @@ fn an_isolated_stream_yields_every_comparison() {
     ids.sort();
     assert_eq!(ids, (0..4).map(id).collect::<Vec<_>>());
 }
+
+#[cfg(unix)]
+#[test]
+fn with_one_thread_the_children_replay_one_after_the_other() {
+    use std::io::Write as _;
+    let _serial = serial();
+    // Each child notes the start and the end of its replay in a file named after
+    // the test process (its parent); appends are atomic, so overlapping children
+    // would interleave their lines.
+    let log_of = |pid: u32| std::env::temp_dir().join(format!("playback-isolate-order-{pid}"));
+    let noting = move |r: &Recording| {
+        let path = log_of(std::os::unix::process::parent_id());
+        let note = |what: &str| {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .unwrap();
+            f.write_all(format!("{what} {}\n", r.id).as_bytes())
+                .unwrap();
+        };
+        note("start");
+        let p = player(r);
+        note("end");
+        p
+    };
+    let recs: Vec<Recording> = (0..6)
+        .map(|n| rec("c", &id(n), json!(n), json!(n)))
+        .collect();
+    let report = Equalizer::new(recs)
+        .player(noting)
+        .isolate(true)
+        .threads(1)
+        .progress(Progress::Never)
+        .run();
+    assert_eq!(report.counts().equal, 6);
+    let path = log_of(std::process::id());
+    let lines = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let lines: Vec<&str> = lines.lines().collect();
+    assert_eq!(lines.len(), 12);
+    for pair in lines.chunks(2) {
+        let start = pair[0].strip_prefix("start ").unwrap();
+        assert_eq!(pair[1], format!("end {start}"), "{lines:?}");
+    }
+}
