@@ -390,8 +390,10 @@ impl Equalizer {
     ///   cannot be found again: it is `Failed`, saying so);
     /// - call `run()` on the test's own thread or on the main thread; a child that
     ///   never gets there is `Failed`, with its last line of output;
-    /// - earlier isolated runs on the same thread do not replay again in a child:
-    ///   they return the report the parent got.
+    /// - earlier isolated `run()`s on the same thread do not replay again in a
+    ///   child: they return the report the parent got (the parent keeps each
+    ///   isolated run's JSON report for this while its thread lives; an earlier
+    ///   isolated `stream()` replays again, in-process).
     ///
     /// What a child prints is not shown. **Cost**: one process start per recording,
     /// a few milliseconds (measured in BENCHMARKS.md, "Crash isolation"), plus the

@@ -321,3 +321,28 @@ fn with_one_thread_the_children_replay_one_after_the_other() {
         assert_eq!(pair[1], format!("end {start}"), "{lines:?}");
     }
 }
+
+#[test]
+fn dropping_an_isolated_stream_kills_and_waits_for_its_running_children() {
+    let _serial = serial();
+    let recs = vec![
+        crash(1, "loop"),
+        rec("checkout", &id(2), json!({"Ok": 2}), json!({"Ok": 2})),
+    ];
+    let mut stream = Equalizer::new(recs)
+        .player(crashing_player)
+        .isolate(true)
+        .no_timeout()
+        .threads(2)
+        .stream();
+    // The stuck replay never ends, so the first comparison is the other one.
+    let first = stream.next().unwrap();
+    assert_eq!(first.recording_id.as_str(), id(2));
+    assert_eq!(first.status, Status::Equal);
+    drop(stream);
+    #[cfg(target_os = "linux")]
+    {
+        assert_eq!(children_running_this_binary(), Vec::<String>::new());
+        assert_eq!(watcher_threads(), Vec::<String>::new());
+    }
+}
