@@ -6,14 +6,17 @@
 //!   (default [`result_and_outputs`]), and compares the two with a **comparator**
 //!   (default [`JsonDiff`]), optionally with data from a **comparison-data
 //!   extractor**. It runs on all cores, with a per-replay timeout, panics isolated
-//!   per recording, optional noise learning and sharding.
+//!   per recording, optional noise learning and sharding, and optional crash
+//!   isolation ([`Equalizer::isolate`]: a child process per recording).
 //! - [`Studio`] does the same across many categories, with a [`Tuning`] per category.
 //! - [`Report`] holds one [`Comparison`] per recording, always with its recording id
 //!   and a [`Status`]: `Equal`, `Fixed`, `Different` (with the [`Difference`]s),
-//!   `Failed` (the replay failed: mismatch, panic, timeout) or `Error` (the store, a
-//!   missing player, or your extractor or comparator failed). It prints a terminal
-//!   summary and writes JSON (mergeable across shards), JUnit XML and a
-//!   self-contained HTML page.
+//!   `Failed` (the replay failed: mismatch, panic, timeout, crash), `Error` (the
+//!   store, a missing player, or your extractor or comparator failed) or `Skipped`
+//!   (an incomplete recording, see [`Equalizer::include_incomplete`]). Paths where a
+//!   value could not be recorded are [`NotComparable`], a note rather than a
+//!   difference. It prints a terminal summary and writes JSON (mergeable across
+//!   shards), JUnit XML and a self-contained HTML page.
 //!
 //! ```
 //! use playback_compare::{Equalizer, JsonDiff, Progress, Status};

@@ -102,3 +102,17 @@ impl Iterator for Comparisons {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_can_move_to_another_thread() {
+        fn send<T: Send>(_: &T) {}
+        let stream = Comparisons::ready(Vec::new());
+        send(&stream);
+        let total = std::thread::spawn(move || stream.total()).join().unwrap();
+        assert_eq!(total, 0);
+    }
+}
