@@ -88,6 +88,8 @@ pub(crate) struct Args {
     pub(crate) skip_all: bool,
     /// Every item that is not ours, verbatim, for `#[::tracing::instrument(..)]`.
     pub(crate) tracing: Vec<Meta>,
+    /// Arguments skipped by type (framework state), added to tracing's `skip(..)`.
+    pub(crate) auto_skip: Vec<Ident>,
 }
 
 /// Collects several errors so the user sees all of them at once.
@@ -337,6 +339,7 @@ impl Draft {
             skip: self.skip,
             skip_all: self.skip_all,
             tracing: self.tracing,
+            auto_skip: Vec::new(),
         })
     }
 }

@@ -58,7 +58,8 @@ pub(crate) struct Key {
 }
 
 pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
-    let args = Args::parse(args)?;
+    let mut args = Args::parse(args)?;
+    args.auto_skip = crate::state::skip_framework_state(&func.sig, &mut args);
     check_signature(&func.sig)?;
     let shape = if func.sig.asyncness.is_some() {
         Shape::Async

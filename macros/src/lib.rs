@@ -7,7 +7,9 @@ mod attr;
 mod body;
 mod expand;
 mod register;
+mod service;
 mod signature;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -82,4 +84,37 @@ pub fn instrument(
     item: proc_macro::TokenStream,
 ) -> proc_macro::TokenStream {
     expand::instrument(args.into(), item.into()).into()
+}
+
+/// Registers the operation methods of an `impl` block for automatic replay, through their
+/// type.
+///
+/// Put it on the `impl` block; mark the methods with
+/// `#[playback::instrument(playback = "operation")]` as usual. Each operation method (with
+/// `&self`, `&mut self` or `self`) and each operation associated function registers with its
+/// category, so `playback::replay_recording` and the Equalizer replay it with no factory:
+/// `self`, skipped arguments (`skip(db)`) and axum's `State<T>` / `Extension<T>` come from the
+/// values a `Replayer` provides by type (`Replayer::new().provide(|| Shop::for_replay())`), and
+/// the recorded arguments from the recording. A generic `impl` block is not registered.
+///
+/// ```
+/// #[derive(Clone)]
+/// struct Shop { tax: u64 }
+///
+/// #[playback::service]
+/// impl Shop {
+///     #[playback::instrument(playback = "operation", skip(self))]
+///     fn quote(&self, total: u64) -> u64 {
+///         total + self.tax
+///     }
+/// }
+///
+/// assert_eq!(Shop { tax: 2 }.quote(40), 42);
+/// ```
+#[proc_macro_attribute]
+pub fn service(
+    args: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    service::service(args.into(), item.into()).into()
 }

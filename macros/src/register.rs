@@ -1,5 +1,6 @@
 //! Automatic replay: the registration an operation emits so that
-//! `playback::replay_recording` can call it with the recorded arguments.
+//! `playback::replay_recording` can call it with the recorded arguments, and with the
+//! values a `Replayer` provides for the arguments taken by type.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens as _, quote};
@@ -9,6 +10,7 @@ use syn::{FnArg, Ident, Meta, Pat, ReturnType, Signature, Type};
 
 use crate::attr::{Args, Kind};
 use crate::expand::Shape;
+use crate::state::{framework_state, inner_of_wrapper, wrapper_path};
 
 /// Finds `impl Trait` or `Self` anywhere in a type: an argument that automatic replay cannot
 /// name from outside the function.
@@ -26,6 +28,12 @@ impl<'ast> Visit<'ast> for FindUnnameable {
     }
 }
 
+fn unnameable(ty: &Type) -> bool {
+    let mut find = FindUnnameable(false);
+    find.visit_type(ty);
+    find.0
+}
+
 /// The span name, which is the category unless `category = ".."` says otherwise: tracing's
 /// `name = ".."`, or the function's name.
 pub(crate) fn category(sig: &Signature, args: &Args) -> TokenStream {
@@ -39,113 +47,214 @@ pub(crate) fn category(sig: &Signature, args: &Args) -> TokenStream {
     name.unwrap_or_else(|| sig.ident.unraw().to_string().into_token_stream())
 }
 
-/// For an operation that `playback::replay_recording` can call by itself (a function without
-/// `self`, generics, skipped arguments or argument codecs, whose arguments are plain names), a
-/// registration: it reads each argument from the recording and calls the function. An argument
-/// whose type is not `DeserializeOwned` makes the registration report that at replay time
-/// (autoref specialization), instead of failing the build. `&T` arguments are read as the owned
-/// type (`String` for `&str`, `Vec<T>` for `&[T]`, `PathBuf` for `&Path`, else `T`) and lent.
+/// The alias: `alias = ".."`, else the module path and the function's name.
+pub(crate) fn alias(sig: &Signature, args: &Args) -> TokenStream {
+    match &args.alias {
+        Some(alias) => alias.to_token_stream(),
+        None => {
+            let name = sig.ident.unraw().to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #name))
+        }
+    }
+}
+
+/// The statements that prepare each argument, and the expressions passed to the call.
+struct Prepared {
+    reads: Vec<TokenStream>,
+    passes: Vec<TokenStream>,
+}
+
+/// How each argument is obtained on replay:
+/// - a recorded argument is read from the recording (`&T` as the owned type, then lent); an
+///   argument whose type is not `DeserializeOwned` makes the registration report that at replay
+///   time (autoref specialization) instead of failing the build;
+/// - `Path(id): Path<T>`-like destructured arguments are read by their inner value and wrapped;
+/// - an argument taken by type (skipped, axum's `State<T>`/`Extension<T>`, or the receiver of a
+///   service method) comes from the `Replayer`'s providers.
 ///
-/// The registration is an item inside the body, so it names the function as a free function: an
-/// operation without `self` that is an associated function of an `impl` block cannot be named
-/// there; give it a `self`, or a skipped argument, and register a factory instead.
+/// `None` when the operation cannot be called this way.
+fn prepare(sig: &Signature, args: &Args, self_ty: Option<&Type>) -> Option<Prepared> {
+    let mut reads = Vec::new();
+    let mut passes = Vec::new();
+    for input in &sig.inputs {
+        let typed = match input {
+            FnArg::Receiver(receiver) => {
+                let self_ty = self_ty?;
+                if receiver.colon_token.is_some() {
+                    return None; // `self: Arc<Self>` and the like
+                }
+                let provided = quote!(__playback_providers.get::<#self_ty>("self")?);
+                match (&receiver.reference, &receiver.mutability) {
+                    (Some(_), Some(_)) => {
+                        reads.push(quote!(let mut __playback_self: #self_ty = #provided;));
+                        passes.push(quote!(&mut __playback_self));
+                    }
+                    (Some(_), None) => {
+                        reads.push(quote!(let __playback_self: #self_ty = #provided;));
+                        passes.push(quote!(&__playback_self));
+                    }
+                    (None, _) => {
+                        reads.push(quote!(let __playback_self: #self_ty = #provided;));
+                        passes.push(quote!(__playback_self));
+                    }
+                }
+                continue;
+            }
+            FnArg::Typed(typed) => typed,
+        };
+        if unnameable(&typed.ty) {
+            return None;
+        }
+        let (binding, wrapper) = match &*typed.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                (pat.ident.clone(), None)
+            }
+            Pat::TupleStruct(ts) if ts.elems.len() == 1 && ts.qself.is_none() => {
+                let Some(Pat::Ident(pat)) = ts.elems.first() else {
+                    return None;
+                };
+                (pat.ident.clone(), Some(ts.path.clone()))
+            }
+            _ => return None,
+        };
+        let name = binding.unraw().to_string();
+        let local = quote::format_ident!("__playback_arg_{}", binding.unraw());
+        if args.with_args.iter().any(|w| w.arg == binding) {
+            return None;
+        }
+        let skipped = args.skip_all || args.skip.iter().any(|s| s == &binding);
+        let state = framework_state(&typed.ty);
+        if let Some(inner) = state {
+            // `State<T>` / `Extension<T>`: the provided `T`, wrapped
+            let path = wrapper_path(&typed.ty)?;
+            reads.push(quote! {
+                let #local = #path(__playback_providers.get::<#inner>(#name)?);
+            });
+            passes.push(quote!(#local));
+            continue;
+        }
+        if let Some(path) = wrapper {
+            // `Path(id): Path<T>`: the recorded inner value, wrapped
+            if skipped {
+                return None;
+            }
+            let inner = inner_of_wrapper(&typed.ty)?;
+            reads.push(quote! {
+                let #local = #path((&::playback::__private_replay::ArgOf::<#inner>::new())
+                    .__playback_arg(__playback_rec, #name)?);
+            });
+            passes.push(quote!(#local));
+            continue;
+        }
+        let (owned, mutable, pass) = match &*typed.ty {
+            Type::Reference(reference) => {
+                let owned = if skipped {
+                    reference.elem.to_token_stream()
+                } else {
+                    owned_type(&reference.elem)
+                };
+                if reference.mutability.is_some() {
+                    (owned, quote!(mut), quote!(&mut #local))
+                } else {
+                    (owned, TokenStream::new(), quote!(&#local))
+                }
+            }
+            ty => (ty.to_token_stream(), TokenStream::new(), quote!(#local)),
+        };
+        if skipped {
+            reads.push(quote! {
+                let #mutable #local: #owned = __playback_providers.get::<#owned>(#name)?;
+            });
+        } else {
+            reads.push(quote! {
+                let #mutable #local = (&::playback::__private_replay::ArgOf::<#owned>::new())
+                    .__playback_arg(__playback_rec, #name)?;
+            });
+        }
+        passes.push(pass);
+    }
+    Some(Prepared { reads, passes })
+}
+
+/// For an operation that `playback::replay_recording` can call by itself, a registration
+/// through `::playback::__private::register!` (an `inventory` submission with playback's
+/// `replay` feature, nothing without it).
+///
+/// A free function is registered from inside its own body, naming it as a free function. Methods
+/// and associated functions are registered by `#[playback::service]` on their `impl` block
+/// ([`crate::service`]), which names them through their type; without it they are not
+/// registered (a factory does it).
 pub(crate) fn registration(sig: &Signature, args: &Args, shape: Shape) -> TokenStream {
+    if sig.receiver().is_some() {
+        return TokenStream::new();
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && unnameable(ty)
+    {
+        return TokenStream::new();
+    }
+    let ident = &sig.ident;
+    emit(sig, args, shape, None, quote!(#ident))
+}
+
+/// The registration of `callee` (a path to the function), or nothing when it cannot be called
+/// from a recording.
+pub(crate) fn emit(
+    sig: &Signature,
+    args: &Args,
+    shape: Shape,
+    self_ty: Option<&Type>,
+    callee: TokenStream,
+) -> TokenStream {
     if args.kind != Kind::Operation
         || !args.register
         || shape == Shape::AsyncTrait
-        || args.skip_all
-        || !args.skip.is_empty()
-        || !args.with_args.is_empty()
         || !sig.generics.params.is_empty()
         || sig.generics.where_clause.is_some()
         || sig.variadic.is_some()
     {
         return TokenStream::new();
     }
-    let mut find = FindUnnameable(false);
-    if let ReturnType::Type(_, ty) = &sig.output {
-        find.visit_type(ty);
-    }
-    let mut reads = Vec::new();
-    let mut passes = Vec::new();
-    for input in &sig.inputs {
-        let FnArg::Typed(typed) = input else {
-            return TokenStream::new();
-        };
-        let Pat::Ident(pat) = &*typed.pat else {
-            return TokenStream::new();
-        };
-        if pat.by_ref.is_some() || pat.subpat.is_some() {
-            return TokenStream::new();
-        }
-        find.visit_type(&typed.ty);
-        let name = pat.ident.unraw().to_string();
-        let local = quote::format_ident!("__playback_arg_{}", pat.ident.unraw());
-        let (owned, pass) = match &*typed.ty {
-            Type::Reference(reference) => {
-                let owned = owned_type(&reference.elem);
-                let pass = if reference.mutability.is_some() {
-                    quote!(&mut #local)
-                } else {
-                    quote!(&#local)
-                };
-                (owned, pass)
-            }
-            ty => (ty.to_token_stream(), quote!(#local)),
-        };
-        let mutable = if matches!(&*typed.ty, Type::Reference(r) if r.mutability.is_some()) {
-            quote!(mut)
-        } else {
-            TokenStream::new()
-        };
-        reads.push(quote! {
-            let #mutable #local = (&::playback::__private_replay::ArgOf::<#owned>::new())
-                .__playback_arg(__playback_rec, #name)?;
-        });
-        passes.push(pass);
-    }
-    if find.0 {
+    let Some(Prepared { reads, passes }) = prepare(sig, args, self_ty) else {
         return TokenStream::new();
-    }
-    let ident = &sig.ident;
+    };
     let category = category(sig, args);
-    let alias = match &args.alias {
-        Some(alias) => alias.to_token_stream(),
-        None => {
-            let name = sig.ident.unraw().to_string();
-            quote!(::core::concat!(::core::module_path!(), "::", #name))
-        }
+    let alias = alias(sig, args);
+    let prelude = quote! {
+        #[allow(unused_imports)]
+        use ::playback::__private_replay::{NotDeserializable as _, ViaDeserialize as _};
+        let _ = (&__playback_rec, &__playback_providers);
+        #(#reads)*
     };
     let run = match shape {
         Shape::Async => quote! {
-            ::playback::__private_replay::Run::Async(|__playback_rec| {
-                #[allow(unused_imports)]
-                use ::playback::__private_replay::{NotDeserializable as _, ViaDeserialize as _};
-                #(#reads)*
+            ::playback::__private_replay::Run::Async(|__playback_rec, __playback_providers| {
+                #prelude
                 ::core::result::Result::Ok(::playback::__private_replay::boxed(async move {
-                    let _ = #ident(#(#passes),*).await;
+                    let _ = #callee(#(#passes),*).await;
                 }))
             })
         },
         _ => quote! {
-            ::playback::__private_replay::Run::Sync(|__playback_rec| {
-                #[allow(unused_imports)]
-                use ::playback::__private_replay::{NotDeserializable as _, ViaDeserialize as _};
-                #(#reads)*
+            ::playback::__private_replay::Run::Sync(|__playback_rec, __playback_providers| {
+                #prelude
                 ::core::result::Result::Ok(::playback::__private_replay::thunk(move || {
-                    let _ = #ident(#(#passes),*);
+                    let _ = #callee(#(#passes),*);
                 }))
             })
         },
     };
+    // Through the facade's `register!`, which submits it only when playback's `replay`
+    // feature is on: without it, these tokens are dropped unresolved, so a recording-only
+    // build needs nothing from `__private_replay`.
     quote! {
-        ::playback::__private_replay::inventory::submit! {
+        ::playback::__private::register! {
             ::playback::__private_replay::Registration::new(#category, #alias, #run)
         }
     }
 }
 
-/// The owned type a `&T` argument is read as.
+/// The owned type a recorded `&T` argument is read as.
 fn owned_type(elem: &Type) -> TokenStream {
     match elem {
         Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {

@@ -166,7 +166,7 @@ pub enum ReplayError {
     #[error(
         "operation `{category}` cannot be replayed automatically: its argument `{arg}` of type \
          `{type_name}` does not implement `serde::de::DeserializeOwned`; register a factory \
-         with `Replayer::new().register(\"{category}\", |rec| ..)`"
+         with `Replayer::new().{register}(\"{category}\", |rec| ..)`"
     )]
     NotReplayable {
         /// The recording's category.
@@ -175,12 +175,33 @@ pub enum ReplayError {
         arg: String,
         /// The argument's type.
         type_name: String,
+        /// The `Replayer` method for this operation's shape (`register` or
+        /// `register_async`).
+        register: &'static str,
+    },
+
+    /// The operation takes an argument by type (skipped state, axum's `State<T>` or
+    /// `Extension<T>`, a `#[playback::service]` method's `self`) and no value of that
+    /// type is provided.
+    #[error(
+        "operation `{category}` needs a `{type_name}` for its argument `{arg}`, and none is \
+         provided\nto go on: replay with `Replayer::new().provide(|| -> {type_name} {{ .. }})` \
+         (and `Equalizer::new(..).replayer(replayer)` when comparing); replay never calls it, \
+         so an empty or placeholder value is fine"
+    )]
+    MissingProvider {
+        /// The recording's category.
+        category: String,
+        /// The argument's name (`self` for a service method).
+        arg: &'static str,
+        /// The type to provide.
+        type_name: &'static str,
     },
 
     /// The replayed code never opened an operation of the recording's category.
     #[error(
         "replaying recording {recording_id} never opened an operation of category \
-         `{category}`{seen}{panic}\nto go on: call the operation inside the replay; create its \
+         `{category}`{seen}{panic}{hint}\nto go on: call the operation inside the replay; create its \
          span inside the replayed code too (a span made before the replay started, such as \
          `fut.instrument(info_span!(..))` passed as the argument, belongs to no replay); and \
          check that no global filter disables the span (filter the layers that need it instead)"
@@ -194,6 +215,8 @@ pub enum ReplayError {
         seen: String,
         /// The panic that stopped the replayed code first, if any (already formatted).
         panic: String,
+        /// A likelier cause, when one is known (already formatted, may be empty).
+        hint: String,
     },
 
     /// A recorded argument could not be read.

@@ -47,6 +47,7 @@ mod matching;
 mod mismatch;
 mod playback;
 mod provider;
+mod providers;
 mod quiet;
 mod registry;
 mod replayer;
@@ -56,6 +57,7 @@ mod session;
 pub use crate::error::ReplayError;
 pub use crate::playback::{Output, Playback, Side, Unused};
 pub use crate::provider::replay_layer;
+pub use crate::providers::Providers;
 pub use crate::replayer::{
     Replayer, replay, replay_async, replay_recording, replay_recording_async,
 };

@@ -11,6 +11,7 @@ use playback_store::{Recording, StoreError};
 use serde::de::DeserializeOwned;
 
 use crate::error::ReplayError;
+use crate::providers::Providers;
 
 /// A boxed operation future, as generated code returns it (not `Send`: the replay
 /// drives it on the calling task).
@@ -32,6 +33,14 @@ pub enum ArgError {
         /// Its type.
         type_name: &'static str,
     },
+    /// The argument is taken by type (skipped state, `State<T>`, a service's `self`) and
+    /// no value of its type is provided.
+    MissingProvider {
+        /// The argument's name (`self` for a service method).
+        arg: &'static str,
+        /// The type to provide.
+        type_name: &'static str,
+    },
 }
 
 impl From<StoreError> for ArgError {
@@ -41,25 +50,42 @@ impl From<StoreError> for ArgError {
 }
 
 impl ArgError {
-    fn into_replay_error(self, category: &str) -> ReplayError {
+    fn into_replay_error(self, category: &str, run: Run) -> ReplayError {
         match self {
             ArgError::Store(source) => ReplayError::Args { source },
             ArgError::NotDeserializable { arg, type_name } => ReplayError::NotReplayable {
                 category: category.to_owned(),
                 arg: arg.to_owned(),
                 type_name: type_name.to_owned(),
+                register: run.register_method(),
+            },
+            ArgError::MissingProvider { arg, type_name } => ReplayError::MissingProvider {
+                category: category.to_owned(),
+                arg,
+                type_name,
             },
         }
     }
 }
 
-/// How a registered operation is called.
+/// How a registered operation is called: its recorded arguments are read from the
+/// recording, the ones taken by type from the [`Providers`].
 #[derive(Debug, Clone, Copy)]
 pub enum Run {
-    /// A sync fn: deserialize the arguments, then call it.
-    Sync(fn(&Recording) -> Result<Thunk, ArgError>),
-    /// An async fn: deserialize the arguments, then await it.
-    Async(fn(&Recording) -> Result<LocalFuture, ArgError>),
+    /// A sync fn: prepare the arguments, then call it.
+    Sync(fn(&Recording, &Providers) -> Result<Thunk, ArgError>),
+    /// An async fn: prepare the arguments, then await it.
+    Async(fn(&Recording, &Providers) -> Result<LocalFuture, ArgError>),
+}
+
+impl Run {
+    /// The `Replayer` method that registers a factory of this shape.
+    fn register_method(self) -> &'static str {
+        match self {
+            Run::Sync(_) => "register",
+            Run::Async(_) => "register_async",
+        }
+    }
 }
 
 /// An operation that `#[playback::instrument(playback = "operation")]` registered for
@@ -146,7 +172,7 @@ impl<T> NotDeserializable for &ArgOf<T> {
     }
 }
 
-type SyncFactory = dyn Fn(&Recording) -> Result<(), StoreError> + Send + Sync;
+pub(crate) type SyncFactory = dyn Fn(&Recording) -> Result<(), StoreError> + Send + Sync;
 type AsyncFactory = dyn Fn(&Recording) -> Result<LocalFuture, StoreError> + Send + Sync;
 
 /// A factory registered by hand with [`Replayer::register`](crate::Replayer::register).
@@ -202,6 +228,7 @@ pub(crate) enum Start {
 /// recording's operation first, then any of the same category).
 pub(crate) fn start(
     factories: &std::collections::HashMap<String, Factory>,
+    providers: &Providers,
     rec: &Recording,
 ) -> Result<Start, ReplayError> {
     if let Some(factory) = factories.get(&rec.category) {
@@ -238,10 +265,10 @@ pub(crate) fn start(
             },
         });
     };
-    let error = |e: ArgError| e.into_replay_error(&rec.category);
+    let error = |e: ArgError| e.into_replay_error(&rec.category, reg.run);
     match reg.run {
-        Run::Sync(f) => f(rec).map(Start::Thunk).map_err(error),
-        Run::Async(f) => f(rec).map(Start::Future).map_err(error),
+        Run::Sync(f) => f(rec, providers).map(Start::Thunk).map_err(error),
+        Run::Async(f) => f(rec, providers).map(Start::Future).map_err(error),
     }
 }
 

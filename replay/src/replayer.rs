@@ -13,6 +13,7 @@ use tracing::instrument::WithSubscriber as _;
 use crate::error::ReplayError;
 use crate::playback::Playback;
 use crate::provider::{self, Guarded};
+use crate::providers::Providers;
 use crate::registry::{self, Factory, Start};
 use crate::session::{Config, Ended, Session};
 
@@ -42,6 +43,7 @@ use crate::session::{Config, Ended, Session};
 pub struct Replayer {
     config: Arc<Config>,
     factories: Arc<HashMap<String, Factory>>,
+    providers: Arc<Providers>,
 }
 
 impl std::fmt::Debug for Replayer {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Replayer {
             .field("fail_on_stale_signature", &self.config.fail_on_stale)
             .field("fallbacks", &self.config.fallbacks)
             .field("factories", &self.factories.keys().collect::<Vec<_>>())
+            .field("providers", &self.providers)
             .finish()
     }
 }
@@ -189,6 +192,34 @@ impl Replayer {
         self
     }
 
+    /// Provides the value of type `T` that replay passes where an operation takes a `T`
+    /// by type: a skipped argument (`skip(db)` with `db: &Db` or `Db`), axum's
+    /// `State<T>` and `Extension<T>`, and the `self` of a `#[playback::service]` method.
+    /// One registration per type serves every operation. Replay never calls into the
+    /// value (its inputs and outputs are replayed), so an empty database, a closed
+    /// connection or a placeholder is fine.
+    ///
+    /// ```
+    /// #[derive(Debug)]
+    /// struct Db { url: String }
+    /// let replayer = playback_replay::Replayer::new()
+    ///     .provide(|| Db { url: "unused during replay".into() });
+    /// assert!(replayer.providers().has::<Db>());
+    /// ```
+    pub fn provide<T: 'static>(mut self, make: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        Arc::make_mut(&mut self.providers).insert(make);
+        self
+    }
+
+    /// The values registered with [`Replayer::provide`].
+    ///
+    /// ```
+    /// assert!(!playback_replay::Replayer::new().providers().has::<String>());
+    /// ```
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
     pub(crate) fn config(&self) -> &Arc<Config> {
         &self.config
     }
@@ -264,19 +295,8 @@ impl Replayer {
     /// assert!(matches!(err, playback_replay::ReplayError::OperationNotFound { .. }));
     /// ```
     pub fn replay_recording(&self, rec: &Recording) -> Result<Playback, ReplayError> {
-        match registry::start(&self.factories, rec)? {
-            Start::Factory(factory) => {
-                let mut args = None;
-                let playback = self.replay(rec, || {
-                    if let Err(e) = factory(rec) {
-                        args = Some(e);
-                    }
-                });
-                match args {
-                    Some(source) => Err(ReplayError::Args { source }),
-                    None => playback,
-                }
-            }
+        match registry::start(&self.factories, &self.providers, rec)? {
+            Start::Factory(factory) => self.replay_factory(rec, &*factory),
             Start::Thunk(call) => self.replay(rec, call),
             Start::Future(fut) => {
                 if tokio::runtime::Handle::try_current().is_ok() {
@@ -293,6 +313,43 @@ impl Replayer {
         }
     }
 
+    fn replay_factory(
+        &self,
+        rec: &Recording,
+        factory: &registry::SyncFactory,
+    ) -> Result<Playback, ReplayError> {
+        let mut args = None;
+        let playback = self.replay(rec, || {
+            if let Err(e) = factory(rec) {
+                args = Some(e);
+            }
+        });
+        match (args, playback) {
+            (Some(source), _) => Err(ReplayError::Args { source }),
+            (
+                None,
+                Err(ReplayError::NoOperation {
+                    recording_id,
+                    category,
+                    seen,
+                    panic,
+                    ..
+                }),
+            ) => Err(ReplayError::NoOperation {
+                hint: format!(
+                    "\nthe factory registered for `{category}` with `register` ran; if the \
+                         operation is an async fn, register it with `register_async` instead (a \
+                         sync factory only creates the future, it never runs it)"
+                ),
+                recording_id,
+                category,
+                seen,
+                panic,
+            }),
+            (None, other) => other,
+        }
+    }
+
     /// [`Replayer::replay_recording`] for async tests: awaits the operation on the
     /// current runtime. See [`replay_recording_async`].
     ///
@@ -304,19 +361,8 @@ impl Replayer {
     /// assert!(result.is_err());
     /// ```
     pub async fn replay_recording_async(&self, rec: &Recording) -> Result<Playback, ReplayError> {
-        match registry::start(&self.factories, rec)? {
-            Start::Factory(factory) => {
-                let mut args = None;
-                let playback = self.replay(rec, || {
-                    if let Err(e) = factory(rec) {
-                        args = Some(e);
-                    }
-                });
-                match args {
-                    Some(source) => Err(ReplayError::Args { source }),
-                    None => playback,
-                }
-            }
+        match registry::start(&self.factories, &self.providers, rec)? {
+            Start::Factory(factory) => self.replay_factory(rec, &*factory),
             Start::Thunk(call) => self.replay(rec, call),
             Start::Future(fut) => self.replay_async(rec, fut).await,
         }

@@ -267,6 +267,7 @@ impl Session {
                 category: self.category.clone(),
                 seen,
                 panic,
+                hint: String::new(),
             }));
         }
         let result = match (st.result.take(), ended) {

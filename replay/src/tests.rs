@@ -750,7 +750,7 @@ mod registered {
     }
 
     inventory::submit! {
-        Registration::new("registered_double", "tests::double", Run::Sync(|rec| {
+        Registration::new("registered_double", "tests::double", Run::Sync(|rec, _| {
             let arg = double_arg(rec)?;
             Ok(thunk(move || {
                 let _ = double(arg);
@@ -763,7 +763,7 @@ mod registered {
     pub(super) fn opaque(_o: Opaque) {}
 
     inventory::submit! {
-        Registration::new("registered_opaque", "tests::opaque", Run::Async(|rec| {
+        Registration::new("registered_opaque", "tests::opaque", Run::Async(|rec, _| {
             let o = (&ArgOf::<Opaque>::new()).__playback_arg(rec, "o")?;
             Ok(boxed(async move { opaque(o) }))
         }))
