@@ -452,29 +452,14 @@ fn notify(shop: &Shop, note: &Notification) -> Result<(), ShopError> {
 }
 
 // ---------------------------------------------------------------------------------
-// Replay: each operation takes the shop, a skipped argument, so it cannot register
-// itself; these factories call it with the recorded arguments and a detached shop.
+// Replay: every operation registered itself; the shop each one takes (a skipped
+// argument) is the one value the replayer provides, by type.
 // ---------------------------------------------------------------------------------
 
 /// Replays the shop's operations with no database, exchange-rate service or outbox:
-/// every input and output comes from the recording.
+/// every input and output comes from the recording, so a detached shop is enough.
 pub(crate) fn replayer() -> playback::Replayer {
-    playback::Replayer::new()
-        .register_async("catalog", |_rec| {
-            Ok(async move { catalog(&Shop::detached()).await })
-        })
-        .register_async("product", |rec| {
-            let sku: String = rec.arg("sku")?;
-            Ok(async move { product(&Shop::detached(), sku).await })
-        })
-        .register_async("quote", |rec| {
-            let req: QuoteRequest = rec.arg("req")?;
-            Ok(async move { quote(&Shop::detached(), req).await })
-        })
-        .register_async("checkout", |rec| {
-            let req: CheckoutRequest = rec.arg("req")?;
-            Ok(async move { checkout(&Shop::detached(), req).await })
-        })
+    playback::Replayer::new().provide(Shop::detached)
 }
 
 /// The skus of the catalog, the out-of-stock one included.
