@@ -225,6 +225,16 @@ fn a_result_that_does_not_serialize_still_gives_a_recording_with_a_placeholder()
     let reason = playback::unrecordable_reason(&result).unwrap();
     assert!(reason.contains("key must be a string"), "{reason}");
     assert_eq!(guard.stats().snapshot().unrecordable, 1);
+
+    // the comparison says the result is not comparable, instead of different
+    let report = playback::Equalizer::new(recs.clone())
+        .progress(playback::Progress::Never)
+        .run();
+    let entry = report.get(&recs[0].id).unwrap();
+    assert_eq!(entry.status, playback::Status::Equal, "{entry:?}");
+    assert_eq!(entry.not_comparable.len(), 1, "{entry:?}");
+    assert_eq!(entry.not_comparable[0].path, "/result");
+    assert_eq!(report.exit_code(), 0);
 }
 
 static KEY_FAILS: AtomicBool = AtomicBool::new(false);
@@ -363,4 +373,68 @@ fn current_recording_id_names_the_stored_recording_and_the_replayed_one() {
 
     let playback = playback::replay_recording(&recs[0]).unwrap();
     assert_eq!(playback.replayed().result(), &json!(id));
+}
+
+// ---- 3. cancelled operations
+
+#[playback::instrument(playback = "input")]
+async fn cart_lines(cart: u64) -> Vec<u64> {
+    tokio::task::yield_now().await;
+    vec![cart, cart + 1]
+}
+
+#[playback::instrument(playback = "output")]
+async fn reserve(lines: Vec<u64>) -> bool {
+    tokio::task::yield_now().await;
+    !lines.is_empty()
+}
+
+/// Never answers: the client gives up first.
+#[playback::instrument(playback = "input")]
+async fn payment_gateway(cart: u64) -> bool {
+    let _ = cart;
+    std::future::pending::<()>().await;
+    true
+}
+
+#[playback::instrument(playback = "operation")]
+async fn pay(cart: u64) -> bool {
+    let lines = cart_lines(cart).await;
+    reserve(lines).await && payment_gateway(cart).await
+}
+
+#[test]
+fn a_cancelled_operation_is_skipped_by_default_and_compared_up_to_its_end_on_request() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (recs, _g, timed_out) = record(PlaybackLayer::builder(), || {
+        rt.block_on(async {
+            // a client timeout drops the handler's future mid-way
+            tokio::time::timeout(Duration::from_millis(20), pay(7)).await.is_err()
+        })
+    });
+    assert!(timed_out);
+    assert_eq!(recs.len(), 1);
+    let rec = &recs[0];
+    assert_eq!(rec.outcome, playback::Outcome::Incomplete);
+    assert_eq!(rec.interceptions.len(), 2, "what ran before the cancellation");
+
+    // by default: not replayed, Skipped with a reason, never failing the run
+    let report = playback::Equalizer::new(recs.clone())
+        .progress(playback::Progress::Never)
+        .run();
+    let entry = report.get(&rec.id).unwrap();
+    assert_eq!(entry.status, playback::Status::Skipped);
+    assert!(entry.message.as_deref().unwrap_or("").contains("include_incomplete"), "{entry:?}");
+    assert_eq!(report.exit_code(), 0);
+
+    // on request: replayed up to the recorded point, comparing what was recorded
+    let report = playback::Equalizer::new(recs.clone())
+        .include_incomplete(true)
+        .progress(playback::Progress::Never)
+        .run();
+    assert_eq!(report.get(&rec.id).unwrap().status, playback::Status::Equal);
+    assert_eq!(report.exit_code(), 0);
+    let playback = playback::replay_recording(rec).unwrap();
+    assert!(playback.stopped_at_recording_end());
+    assert_eq!(playback.recorded().outputs(), playback.replayed().outputs());
 }
