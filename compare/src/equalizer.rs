@@ -124,6 +124,20 @@ impl Equalizer {
         self
     }
 
+    /// Replays with this [`Replayer`](playback_replay::Replayer)'s automatic replay: its
+    /// provided values (`Replayer::provide`), factories and settings. This is the player
+    /// for stateful operations: one provided value per type, no per-category code.
+    ///
+    /// ```
+    /// let replayer = playback_replay::Replayer::new().provide(|| String::from("placeholder"));
+    /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
+    ///     .replayer(replayer);
+    /// assert!(format!("{eq:?}").contains("player: true"));
+    /// ```
+    pub fn replayer(self, replayer: playback_replay::Replayer) -> Self {
+        self.player(move |rec| replayer.replay_recording(rec))
+    }
+
     /// Sets the result extractor (default: [`crate::result_and_outputs`]). An `Err`
     /// or a panic makes the recording an `Error`.
     ///

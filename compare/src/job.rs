@@ -1,6 +1,5 @@
 //! Replaying and comparing one recording.
 
-use std::any::Any;
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
@@ -280,18 +279,9 @@ pub(crate) fn timed_out(
 
 /// Runs user code, turning a panic into its message.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| playback_store::panic_message(&*payload))
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
-    }
-}
 
 /// An error and its sources, `: `-separated, skipping a source whose message the
 /// previous one already contains.

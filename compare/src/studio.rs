@@ -202,6 +202,18 @@ impl Studio {
         self
     }
 
+    /// The default player replays with this [`Replayer`](playback_replay::Replayer)'s
+    /// automatic replay: its provided values, factories and settings.
+    ///
+    /// ```
+    /// let s = playback_compare::Studio::new(playback_store::MemoryStore::new())
+    ///     .replayer(playback_replay::Replayer::new());
+    /// assert!(format!("{s:?}").contains("player: true"));
+    /// ```
+    pub fn replayer(self, replayer: playback_replay::Replayer) -> Self {
+        self.player(move |rec| replayer.replay_recording(rec))
+    }
+
     /// The defaults for every category: what a category's own tuning leaves unset.
     ///
     /// ```

@@ -338,7 +338,7 @@ fn replay_and_compare(store: &dyn Store, replayer: &Replayer) -> anyhow::Result<
     let recordings = store.find(&Query::all())?;
     let replayer = replayer.clone();
     Ok(Equalizer::new(recordings)
-        .player(move |rec| replayer.replay_recording(rec))
+        .replayer(replayer)
         .run())
 }
 
