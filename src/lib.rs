@@ -42,6 +42,7 @@ pub use playback_compare::{
     REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio, SummaryOptions, Tuning,
     Verdict, result_and_outputs,
 };
+pub use playback_layer::codecs as codec;
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
     PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,

@@ -49,6 +49,7 @@ mod builder;
 mod call;
 mod capture;
 mod codec;
+pub mod codecs;
 mod context;
 mod error;
 mod filter;
