@@ -46,7 +46,7 @@ pub use playback_layer::codecs as codec;
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
     PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,
-    metadata, now, output, value,
+    input_async, metadata, now, output, output_async, value,
 };
 pub use playback_macros::instrument;
 pub use playback_replay::{

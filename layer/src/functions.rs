@@ -1,6 +1,7 @@
 //! Functions for code inside an operation: interception without an attribute,
 //! metadata, sampling decisions, time and randomness.
 
+use std::future::Future;
 use std::panic::Location;
 use std::time::SystemTime;
 
@@ -9,13 +10,17 @@ use serde::de::DeserializeOwned;
 
 use playback_store::RecordingId;
 
-use crate::call::{Call, Replayed, run_call};
+use crate::call::{Call, Replayed, poll_call, run_call};
 use crate::context;
 use crate::scope::OpRef;
 use crate::serialize::to_canonical;
 use crate::site::{Kind, OnMissing, Site};
 
-fn dynamic_site(kind: Kind, alias: &'static str, location: &'static Location<'static>) -> Site {
+pub(crate) fn dynamic_site(
+    kind: Kind,
+    alias: &'static str,
+    location: &'static Location<'static>,
+) -> Site {
     Site {
         kind,
         alias,
@@ -79,6 +84,75 @@ where
         }
     }
     let ret = run_call(&mut call, f);
+    if let Some(c) = call {
+        c.finish_detecting_err(&ret);
+    }
+    ret
+}
+
+/// The async form of [`input`]: intercepts a future as an input. Its output is recorded
+/// under `alias` + `key`, and replayed instead of polling `fut`.
+///
+/// The interception starts when the returned future is first polled, as an
+/// `#[playback::instrument]` `async fn` does; `fut` then runs with its call chain marked
+/// as intercepting (a nested input inside it runs normally), on whichever thread polls
+/// it, and a panic in it is recorded as the call's outcome. Outside any operation it just
+/// awaits `fut`.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let stock: u32 = playback_layer::input_async("stock::level", &"sku-1", async { 7 }).await;
+/// assert_eq!(stock, 7);
+/// # });
+/// ```
+#[track_caller]
+pub fn input_async<K, T, F>(alias: &'static str, key: &K, fut: F) -> impl Future<Output = T>
+where
+    K: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+    F: Future<Output = T>,
+{
+    let site = dynamic_site(Kind::Input, alias, Location::caller());
+    intercept_async(site, key, fut)
+}
+
+/// The async form of [`output`], for a call site such as an async `write_frame`:
+/// `args` are recorded (and compared on replay), the future's output is recorded, and
+/// replayed instead of polling `fut`, which then never runs.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let frame = b"+OK\r\n".to_vec();
+/// let written: usize = playback_layer::output_async("conn::write_frame", &frame, async { 5 }).await;
+/// assert_eq!(written, 5);
+/// # });
+/// ```
+#[track_caller]
+pub fn output_async<A, T, F>(alias: &'static str, args: &A, fut: F) -> impl Future<Output = T>
+where
+    A: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+    F: Future<Output = T>,
+{
+    let site = dynamic_site(Kind::Output, alias, Location::caller());
+    intercept_async(site, args, fut)
+}
+
+async fn intercept_async<K, T, F>(site: Site, key: &K, fut: F) -> T
+where
+    K: ?Sized + Serialize,
+    T: Serialize + DeserializeOwned,
+    F: Future<Output = T>,
+{
+    let mut call = Call::begin(&site);
+    if let Some(c) = &mut call {
+        c.whole(key);
+        if let Replayed::Value(v) = c.replay::<T>() {
+            return v;
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    let ret = std::future::poll_fn(|cx| poll_call(&mut call, fut.as_mut(), cx)).await;
     if let Some(c) = call {
         c.finish_detecting_err(&ret);
     }

@@ -70,7 +70,8 @@ pub use crate::codec::Codec;
 pub use crate::error::LayerError;
 pub use crate::filter::PlaybackFilter;
 pub use crate::functions::{
-    current_recording_id, discard, force_sample, input, metadata, now, output, value,
+    current_recording_id, discard, force_sample, input, input_async, metadata, now, output,
+    output_async, value,
 };
 pub use crate::hook::{Answer, OpInfo, ReplayActivity, ReplayHook, ReplayScope};
 pub use crate::layer::{FilteredPlaybackLayer, PlaybackLayer};

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `playback` facade, as a user sees it. One binary, one module
 //! per area.
 
+mod async_calls;
 mod codecs;
 mod demo;
 mod fanout;
