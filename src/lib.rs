@@ -43,6 +43,7 @@ pub use playback_compare::{
     Verdict, result_and_outputs,
 };
 pub use playback_layer::codecs as codec;
+pub use playback_layer::fs;
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
     PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,

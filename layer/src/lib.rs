@@ -53,6 +53,7 @@ pub mod codecs;
 mod context;
 mod error;
 mod filter;
+pub mod fs;
 mod functions;
 mod hook;
 mod layer;

@@ -6,6 +6,7 @@ mod codecs;
 mod demo;
 mod fanout;
 mod fidelity;
+mod fs;
 mod macros_ui;
 mod record;
 mod replay;
