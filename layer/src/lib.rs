@@ -84,7 +84,9 @@ pub use crate::writer::PlaybackGuard;
 /// release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::autoref::{IsErrOther, IsErrResult, Recordable};
+    pub use crate::autoref::{
+        IsErrOther, IsErrResult, Recordable, Replayable, ResultParts, recordable, replayable,
+    };
     pub use crate::call::{Call, Replayed, poll_call, run_call};
     pub use crate::op_call::{OpCall, poll_op, run_op};
     pub use crate::site::{Kind, OnMissing, Site};

@@ -155,6 +155,97 @@ fn record_arg(target: &Ident, key: &Key) -> TokenStream {
     }
 }
 
+/// The parts of a return type that must each be a serde type: `T` and `E` of a `Result<T, E>`,
+/// `T` of an `Option<T>` or `Vec<T>`, the elements of a tuple, recursively, and the error type of
+/// a one-argument `Result<T>` alias (`io::Result<T>`), and what a `Box` holds (for replay, only a
+/// `dyn Trait`: `Box<str>` deserializes while `str` does not). Anything else is one part.
+fn parts(ty: &Type, replay: bool, out: &mut Vec<TokenStream>) {
+    match ty {
+        Type::Paren(inner) => parts(&inner.elem, replay, out),
+        Type::Group(inner) => parts(&inner.elem, replay, out),
+        Type::Tuple(tuple) if !tuple.elems.is_empty() => {
+            for elem in &tuple.elems {
+                parts(elem, replay, out);
+            }
+        }
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return out.push(ty.to_token_stream());
+            };
+            let generics: Vec<&Type> = match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => args
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        syn::GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match (last.ident.to_string().as_str(), generics.as_slice()) {
+                ("Result", [ok, err]) => {
+                    parts(ok, replay, out);
+                    parts(err, replay, out);
+                }
+                ("Result", [ok]) => {
+                    parts(ok, replay, out);
+                    out.push(quote!(<#ty as ::playback::__private::ResultParts>::Err));
+                }
+                ("Option" | "Vec", [inner]) => parts(inner, replay, out),
+                // `Box<str>`, `Box<[T]>`, `Box<Path>` deserialize while what they box does not
+                ("Box", [inner]) if !replay || matches!(inner, Type::TraitObject(_)) => {
+                    parts(inner, replay, out);
+                }
+                _ => out.push(ty.to_token_stream()),
+            }
+        }
+        _ => out.push(ty.to_token_stream()),
+    }
+}
+
+/// Compile-time checks that each part of the return type is a serde type. An error then names
+/// the part (`std::io::Error` in `io::Result<u64>`) with playback's message and the codecs that
+/// fix it. Every token is spanned on the return type, as the generated `finish`/`replay` calls
+/// are: rustc reports one unmet bound once per span, so the same failure inside those calls
+/// (whose messages would name playback's internals) is not reported again.
+fn part_checks(ret: &Type, replays: bool, span: Span) -> TokenStream {
+    let mut record = Vec::new();
+    parts(ret, false, &mut record);
+    let mut checks: Vec<TokenStream> = record
+        .iter()
+        .map(|part| respan(quote!(::playback::__private::recordable::<#part>();), span))
+        .collect();
+    if replays {
+        let mut replay = Vec::new();
+        parts(ret, true, &mut replay);
+        checks.extend(
+            replay
+                .iter()
+                .map(|part| respan(quote!(::playback::__private::replayable::<#part>();), span)),
+        );
+    }
+    quote!(#(#checks)*)
+}
+
+/// `tokens` with every token (inside groups too) spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 /// The new body.
 pub(crate) fn rewrite(
     args: &Args,
@@ -180,6 +271,10 @@ pub(crate) fn rewrite(
             quote_spanned!(ret_span=> || <#codec as ::playback::Codec<#ret>>::record(&__playback_ret)),
         ),
     };
+    let checks = match &args.with_ret {
+        None => part_checks(ret, args.kind != Kind::Operation, ret_span),
+        Some(_) => TokenStream::new(),
+    };
     let op_target = Ident::new("__playback_o", Span::call_site());
     let call_target = Ident::new("__playback_c", Span::call_site());
 
@@ -200,6 +295,7 @@ pub(crate) fn rewrite(
         return quote! {
             {
                 #items
+                #checks
                 let #mutable __playback_op = ::playback::__private::OpCall::begin(&__PLAYBACK_SITE);
                 #record_args
                 match #caught {
@@ -222,7 +318,11 @@ pub(crate) fn rewrite(
     }
 
     let (stored, replayed) = match &args.with_ret {
-        None => (ret.to_token_stream(), quote!(__playback_v)),
+        // spanned as the part checks are, so a failure here is reported by them
+        None => (
+            respan(ret.to_token_stream(), ret_span),
+            quote!(__playback_v),
+        ),
         Some(codec) => (
             quote!(<#codec as ::playback::Codec<#ret>>::Stored),
             quote!(<#codec as ::playback::Codec<#ret>>::replay(__playback_v)),
@@ -251,6 +351,7 @@ pub(crate) fn rewrite(
     quote! {
         {
             #items
+            #checks
             let mut __playback_call = ::playback::__private::Call::begin(&__PLAYBACK_SITE);
             if let ::core::option::Option::Some(__playback_c) = &mut __playback_call {
                 #(#records)*
