@@ -8,5 +8,6 @@ mod fanout;
 mod fidelity;
 mod fs;
 mod macros_ui;
+mod operations;
 mod record;
 mod replay;
