@@ -251,8 +251,10 @@ impl Equalizer {
     /// A thread cannot be killed in-process: the stuck worker is abandoned (it runs
     /// on in the background until it returns, and its result is discarded) and a new
     /// worker takes its place, so the run goes on at full parallelism. An abandoned
-    /// replay still holds whatever it holds; if replays can block forever, run the
-    /// comparison in its own process.
+    /// replay still holds whatever it holds; if replays can block forever, use
+    /// [`Equalizer::isolate`]: each replay is then a child process, which is killed
+    /// at the timeout (the timeout then bounds the whole child: `timeout` for each
+    /// of its replays, comparison included).
     ///
     /// ```
     /// let eq = playback_compare::Equalizer::new(Vec::<playback_store::Recording>::new())
