@@ -1,6 +1,8 @@
 //! Writes a sample comparison report (HTML, JSON and JUnit) from a small shop: a few
 //! checkout, refund and search recordings replayed by an in-process player, with one
-//! real regression, one fix, one failed replay and a field that is random per run.
+//! real regression, one fix, one failed replay, a field that is random per run, a
+//! checkout cancelled while it was recorded (skipped) and a receipt that could not be
+//! recorded (not comparable).
 //!
 //! Used by `.ci/html-check.sh`, which renders the HTML in headless Chromium.
 //!
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use playback_compare::{JsonDiff, Progress, Studio, SummaryOptions, Tuning};
 use playback_replay::{Output, Playback, Side};
-use playback_store::{OpResult, Recording, RecordingId};
+use playback_store::{OpResult, Outcome, Recording, RecordingId};
 use serde_json::{Value, json};
 
 /// A recorded checkout: the order total and lines, and the order saved as an output.
@@ -73,7 +75,18 @@ fn recordings() -> Vec<Recording> {
             json!({"Ok": {"refunded": 1.1}}),
             json!({"Ok": {"refunded": 1.1}}),
         ),
+        // The receipt's `Serialize` failed in production: not comparable, not different.
+        recording(
+            "refund",
+            3,
+            json!({"Ok": {"refunded": 0.5, "receipt": playback_store::unrecordable("`Receipt` is not Serialize")}}),
+            json!({"Ok": {"refunded": 0.5, "receipt": {"pdf": "JVBERi0xLjc="}}}),
+        ),
     ];
+    // The client hung up while this checkout was being recorded: it is skipped.
+    let mut cancelled = recording("checkout", 5, json!(null), order(&basket));
+    cancelled.outcome = Outcome::Incomplete;
+    recs.push(cancelled);
     for n in 1..=3 {
         let hits = json!({"Ok": {"hits": ["apple", "apricot", "avocado"], "took_ms": 3}});
         // The new index returns the same hits in another order: equal, as `hits` is unordered.

@@ -285,6 +285,9 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
     if !c.not_comparable.is_empty() {
         let _ = write!(out, " · {} not comparable", c.not_comparable.len());
     }
+    if c.status == Status::Skipped {
+        out.push_str(" · not compared");
+    }
     out.push_str("</summary>\n<div class=\"body\">\n");
     if let Some(msg) = &c.message {
         let _ = writeln!(out, "<div class=\"msg\">{}</div>", esc(msg));

@@ -53,6 +53,10 @@ fn html_report_renders_in_chromium_and_shows_the_differing_path() {
         "the page loads nothing"
     );
     assert!(html.contains("/result/Ok/total"));
+    assert!(html.contains("<span class=\"badge skipped\">skipped</span>"));
+    assert!(html.contains(
+        "<tr class=\"not-comparable\"><td class=\"path\"><code>/result/Ok/receipt</code></td>"
+    ));
 
     let Some(browser) = chromium() else {
         eprintln!(
@@ -78,6 +82,10 @@ fn html_report_renders_in_chromium_and_shows_the_differing_path() {
     assert!(
         dom.contains("Paths learned as noise"),
         "noise is shown apart"
+    );
+    assert!(
+        dom.contains("class=\"mark-na\" title=\"/result/Ok/receipt\""),
+        "a path that is not comparable is marked apart"
     );
 
     let shot = dir.path().join("shot.png");
