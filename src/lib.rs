@@ -34,8 +34,30 @@
 //! ```
 //!
 //! # Feature flags
+//! - `replay` (default): replay recordings on new code (`replay`, `replay_recording`,
+//!   `Replayer`, `ReplayRuntime`), and the registration that
+//!   `#[playback::instrument(playback = "operation")]` emits so that `replay_recording`
+//!   can call an operation by itself.
+//! - `compare` (default, implies `replay`): compare replays in bulk (`Equalizer`,
+//!   `Studio`, `JsonDiff`, terminal, JSON, JUnit and HTML reports).
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
+//!
+//! The defaults suit tests, which replay and compare. A production service only records
+//! (the layer, the stores, the attribute and the function API), so it depends on playback
+//! without them and does not compile replay's runtime or compare's reporting:
+//!
+//! ```toml
+//! [dependencies]
+//! playback = { version = "0.1", default-features = false }
+//!
+//! [dev-dependencies]
+//! playback = { version = "0.1" }   # tests replay and compare
+//! ```
+//!
+//! The same `#[playback::instrument]` attributes compile in both configurations; without
+//! `replay`, an operation simply does not register itself for automatic replay.
 
+#[cfg(feature = "compare")]
 pub use playback_compare::{
     BoxError, CategorySummary, Change, Comparator, Comparison, Comparisons, Context, Counts,
     Difference, Equalizer, Error as CompareError, JsonDiff, NoisePath, Problem, Progress,
@@ -50,6 +72,7 @@ pub use playback_layer::{
     input_async, metadata, now, output, output_async, value,
 };
 pub use playback_macros::instrument;
+#[cfg(feature = "replay")]
 pub use playback_replay::{
     OnMissing, Output, Playback, ReplayError, ReplayRuntime, ReplayRuntimeBuilder, Replayer, Side,
     Unused, replay, replay_async, replay_layer, replay_recording, replay_recording_async,
@@ -65,11 +88,37 @@ pub use playback_store::{
 /// What `#[playback::instrument]` expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__playback_register as register;
     pub use playback_layer::__private::*;
 }
 
 /// What `#[playback::instrument]` generates for automatic replay. Not a public API.
+#[cfg(feature = "replay")]
 #[doc(hidden)]
 pub mod __private_replay {
     pub use playback_replay::__private::*;
+}
+
+/// The automatic-replay registration of an operation, as `#[playback::instrument]` emits
+/// it: `::playback::__private::register! { <Registration expression> }`. With the `replay`
+/// feature it submits the registration to `inventory`; without it, it expands to nothing,
+/// so the tokens (which name `::playback::__private_replay`) are never resolved and a
+/// recording-only build needs none of replay. Not a public API.
+#[cfg(feature = "replay")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __playback_register {
+    ($($registration:tt)*) => {
+        $crate::__private_replay::inventory::submit! { $($registration)* }
+    };
+}
+
+/// The automatic-replay registration of an operation, as `#[playback::instrument]` emits
+/// it. Without the `replay` feature there is nothing to register with, so it expands to
+/// nothing. Not a public API.
+#[cfg(not(feature = "replay"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __playback_register {
+    ($($registration:tt)*) => {};
 }
