@@ -282,7 +282,6 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| playback_store::panic_message(&*payload))
 }
 
-
 /// An error and its sources, `: `-separated, skipping a source whose message the
 /// previous one already contains.
 pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {

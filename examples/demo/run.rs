@@ -337,9 +337,7 @@ pub(crate) fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<Outc
 fn replay_and_compare(store: &dyn Store, replayer: &Replayer) -> anyhow::Result<Report> {
     let recordings = store.find(&Query::all())?;
     let replayer = replayer.clone();
-    Ok(Equalizer::new(recordings)
-        .replayer(replayer)
-        .run())
+    Ok(Equalizer::new(recordings).replayer(replayer).run())
 }
 
 /// `"180 equal, 20 different (quote: 20)"`.

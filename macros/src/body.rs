@@ -379,8 +379,14 @@ pub(crate) fn tracing_args(args: &Args) -> Vec<TokenStream> {
         Some(category) => quote!(playback = "operation", playback.category = #category),
         None => quote!(playback = "operation"),
     });
+    let mut auto_skip = (!args.auto_skip.is_empty()).then_some(&args.auto_skip);
     for meta in &args.tracing {
         match (&mut marker, meta) {
+            (_, Meta::List(list)) if list.path.is_ident("skip") && auto_skip.is_some() => {
+                let names = auto_skip.take().unwrap_or(&args.auto_skip);
+                let user = &list.tokens;
+                out.push(quote!(skip(#user, #(#names),*)));
+            }
             (Some(_), Meta::List(list)) if list.path.is_ident("fields") => {
                 let marker = marker.take().unwrap_or_default();
                 let user = &list.tokens;
@@ -401,6 +407,9 @@ pub(crate) fn tracing_args(args: &Args) -> Vec<TokenStream> {
     }
     if let Some(marker) = marker {
         out.push(quote!(fields(#marker)));
+    }
+    if let Some(names) = auto_skip {
+        out.push(quote!(skip(#(#names),*)));
     }
     out
 }

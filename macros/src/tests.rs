@@ -389,6 +389,27 @@ fn the_registered_category_is_the_span_name_by_default() {
 }
 
 #[test]
+fn skipped_state_is_taken_from_the_providers_by_type() {
+    let reg = registration_of(
+        quote!(playback = "operation", skip(db)),
+        quote!(
+            fn f(db: &Db, n: u64) -> u64 {
+                n
+            }
+        ),
+    )
+    .expect("a registration");
+    assert!(
+        reg.contains("__playback_providers . get :: < Db > (\"db\")"),
+        "{reg}"
+    );
+    assert!(
+        reg.contains("__playback_arg (__playback_rec , \"n\")"),
+        "{reg}"
+    );
+}
+
+#[test]
 fn operations_that_cannot_be_called_from_a_recording_do_not_register() {
     let none = |args: TokenStream, item: TokenStream| registration_of(args, item).is_none();
     let op = quote!(playback = "operation");
@@ -398,20 +419,6 @@ fn operations_that_cannot_be_called_from_a_recording_do_not_register() {
             fn m(&self, n: u64) -> u64 {
                 n
             }
-        )
-    ));
-    assert!(none(
-        quote!(playback = "operation", skip(db)),
-        quote!(
-            fn f(db: &Db, n: u64) -> u64 {
-                n
-            }
-        )
-    ));
-    assert!(none(
-        quote!(playback = "operation", skip_all),
-        quote!(
-            fn f(n: u64) {}
         )
     ));
     assert!(none(

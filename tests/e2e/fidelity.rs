@@ -405,18 +405,27 @@ async fn pay(cart: u64) -> bool {
 
 #[test]
 fn a_cancelled_operation_is_skipped_by_default_and_compared_up_to_its_end_on_request() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (recs, _g, timed_out) = record(PlaybackLayer::builder(), || {
         rt.block_on(async {
             // a client timeout drops the handler's future mid-way
-            tokio::time::timeout(Duration::from_millis(20), pay(7)).await.is_err()
+            tokio::time::timeout(Duration::from_millis(20), pay(7))
+                .await
+                .is_err()
         })
     });
     assert!(timed_out);
     assert_eq!(recs.len(), 1);
     let rec = &recs[0];
     assert_eq!(rec.outcome, playback::Outcome::Incomplete);
-    assert_eq!(rec.interceptions.len(), 2, "what ran before the cancellation");
+    assert_eq!(
+        rec.interceptions.len(),
+        2,
+        "what ran before the cancellation"
+    );
 
     // by default: not replayed, Skipped with a reason, never failing the run
     let report = playback::Equalizer::new(recs.clone())
@@ -424,7 +433,14 @@ fn a_cancelled_operation_is_skipped_by_default_and_compared_up_to_its_end_on_req
         .run();
     let entry = report.get(&rec.id).unwrap();
     assert_eq!(entry.status, playback::Status::Skipped);
-    assert!(entry.message.as_deref().unwrap_or("").contains("include_incomplete"), "{entry:?}");
+    assert!(
+        entry
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("include_incomplete"),
+        "{entry:?}"
+    );
     assert_eq!(report.exit_code(), 0);
 
     // on request: replayed up to the recorded point, comparing what was recorded
