@@ -73,6 +73,7 @@ mod equalizer;
 mod error;
 mod gather;
 mod html;
+mod html_assets;
 mod isolate;
 mod job;
 mod junit;
