@@ -67,7 +67,8 @@ struct Prepared {
 /// How each argument is obtained on replay:
 /// - a recorded argument is read from the recording (`&T` as the owned type, then lent); an
 ///   argument whose type is not `DeserializeOwned` makes the registration report that at replay
-///   time (autoref specialization) instead of failing the build;
+///   time (autoref specialization) instead of failing the build; a `with(arg = Codec)` argument
+///   is read as the codec's stored form and converted back by `Codec::replay`;
 /// - `Path(id): Path<T>`-like destructured arguments are read by their inner value and wrapped;
 /// - an argument taken by type (skipped, axum's `State<T>`/`Extension<T>`, or the receiver of a
 ///   service method) comes from the `Replayer`'s providers.
@@ -119,9 +120,11 @@ fn prepare(sig: &Signature, args: &Args, self_ty: Option<&Type>) -> Option<Prepa
         };
         let name = binding.unraw().to_string();
         let local = quote::format_ident!("__playback_arg_{}", binding.unraw());
-        if args.with_args.iter().any(|w| w.arg == binding) {
-            return None;
-        }
+        let codec = args
+            .with_args
+            .iter()
+            .find(|w| w.arg == binding)
+            .map(|w| &w.codec);
         let skipped = args.skip_all || args.skip.iter().any(|s| s == &binding);
         let state = framework_state(&typed.ty);
         if let Some(inner) = state {
@@ -164,6 +167,21 @@ fn prepare(sig: &Signature, args: &Args, self_ty: Option<&Type>) -> Option<Prepa
         if skipped {
             reads.push(quote! {
                 let #mutable #local: #owned = __playback_providers.get::<#owned>(#name)?;
+            });
+        } else if let Some(codec) = codec {
+            // `with(arg = Codec)`: the stored form, converted back by the codec
+            // a borrowed argument's codec may convert an unsized type: not read back
+            if matches!(&*typed.ty, Type::Reference(_)) {
+                return None;
+            }
+            let target = typed.ty.to_token_stream();
+            reads.push(quote! {
+                let #mutable #local: #target = <#codec as ::playback::Codec<#target>>::replay(
+                    (&::playback::__private_replay::ArgOf::<
+                        <#codec as ::playback::Codec<#target>>::Stored,
+                    >::new())
+                    .__playback_arg(__playback_rec, #name)?,
+                );
             });
         } else {
             reads.push(quote! {
