@@ -12,7 +12,7 @@ use crate::error::LayerError;
 use crate::filter::PlaybackFilter;
 use crate::layer::{FilteredPlaybackLayer, Mode, PlaybackLayer};
 use crate::sampling::Config;
-use crate::writer::{self, PlaybackGuard};
+use crate::writer::{self, Delivery, PlaybackGuard};
 
 /// Configures a recording [`PlaybackLayer`].
 ///
@@ -34,6 +34,7 @@ use crate::writer::{self, PlaybackGuard};
 pub struct PlaybackLayerBuilder {
     store: Option<Arc<dyn Store>>,
     config: Config,
+    delivery: Delivery,
     rate_error: Option<LayerError>,
 }
 
@@ -171,6 +172,84 @@ impl PlaybackLayerBuilder {
         self
     }
 
+    /// For tests: each recording is written to the store by the thread that ends the
+    /// operation, before the operation's span close returns (so before an instrumented
+    /// function returns to its caller), and the store is flushed. No recording is ever
+    /// waiting in a queue, so none is lost when the process exits without dropping the
+    /// guard, on any platform, however it exits. Default false.
+    ///
+    /// **Not for production**: the request pays for building the recording, encoding it
+    /// and the store's write (a file per recording for `DirStore`, about 50 to 100 µs on a
+    /// local disk; an upload for `S3Store`, which is flushed each time), instead of the
+    /// ~2 µs hand-off to the background writer. `queue_capacity` does not apply, and
+    /// recordings are never dropped for a full queue.
+    ///
+    /// ```
+    /// use playback_store::{MemoryStore, Query, Store};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let store = MemoryStore::new();
+    /// let (layer, _guard) = playback_layer::PlaybackLayer::builder()
+    ///     .store(store.clone())
+    ///     .write_through(true)
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     let _op = tracing::info_span!("checkout", playback = "operation").entered();
+    /// });
+    /// // Stored already: no flush, and the guard is still alive.
+    /// assert_eq!(store.find(&Query::category("checkout"))?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_through(mut self, on: bool) -> Self {
+        self.delivery.write_through = on;
+        self
+    }
+
+    /// For tests that install the layer globally and never drop the guard (it lives in a
+    /// `static`, or is leaked): recordings still queued when a thread ends are flushed
+    /// before it ends. Every thread that ends an operation, and the thread that calls
+    /// `build`, waits for the background writer (up to `flush_timeout`) when it exits. The
+    /// request path is unchanged: recordings still go through the queue. Default false.
+    ///
+    /// libtest joins each test thread before it reports the test, so every recording a
+    /// test makes on its own thread (or on a `#[tokio::test]` runtime, or on threads it
+    /// joins) is stored before the harness exits, whether it returns or calls
+    /// `std::process::exit`. The same holds for a binary's `main` returning or calling
+    /// `std::process::exit`, on Linux and macOS, where exit runs the exiting thread's
+    /// thread-local destructors. Rust offers no safe exit hook beyond these, so a
+    /// recording queued by a thread that is still running when the process exits (a
+    /// detached thread, a runtime that is never shut down) can still be lost, as can every
+    /// queued recording on a platform where exit skips the main thread's thread-locals
+    /// (Windows). [`write_through`](Self::write_through) has none of these limits.
+    ///
+    /// ```
+    /// use std::sync::OnceLock;
+    /// use playback_layer::{PlaybackGuard, PlaybackLayer};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// static GUARD: OnceLock<PlaybackGuard> = OnceLock::new();
+    ///
+    /// let store = playback_store::MemoryStore::new();
+    /// let (layer, guard) = PlaybackLayer::builder()
+    ///     .store(store.clone())
+    ///     .flush_on_exit(true)
+    ///     .build()?;
+    /// let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
+    /// GUARD.set(guard).unwrap(); // never dropped: recordings are flushed as threads end
+    /// std::thread::spawn(|| {
+    ///     let _op = tracing::info_span!("checkout", playback = "operation").entered();
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// // The thread has ended, so its recording is stored.
+    /// assert_eq!(store.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush_on_exit(mut self, on: bool) -> Self {
+        self.delivery.flush_on_exit = on;
+        self
+    }
+
     /// Builds the layer (wrapped in its own filter) and the guard that flushes on drop.
     ///
     /// ```
@@ -199,8 +278,8 @@ impl PlaybackLayerBuilder {
                 setting: "queue_capacity",
             });
         }
-        let (shared, guard) =
-            writer::start(self.config, store).map_err(|source| LayerError::Spawn { source })?;
+        let (shared, guard) = writer::start(self.config, store, self.delivery)
+            .map_err(|source| LayerError::Spawn { source })?;
         let filter = PlaybackFilter {
             sampler: Some(shared.clone()),
         };

@@ -1,5 +1,11 @@
 //! The background writer: recordings go from closing spans to the store over a bounded
 //! queue, so a request never waits on I/O.
+//!
+//! Two test modes change when a recording reaches the store: `write_through`, where the
+//! closing thread writes it itself, and `flush_on_exit` (in [`exit`]), where a thread that
+//! queued recordings waits for the writer when it ends.
+
+mod exit;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,6 +33,8 @@ struct Queue {
     items: ArrayQueue<Box<Finished>>,
     flushes: Mutex<Vec<(SyncSender<()>, Instant)>>,
     writer: OnceLock<Thread>,
+    /// How long dropping the guard (or, with `flush_on_exit`, a thread's end) waits.
+    timeout: Duration,
 }
 
 impl Queue {
@@ -35,6 +43,29 @@ impl Queue {
             t.unpark();
         }
     }
+
+    /// Waits until every recording queued so far is stored (or counted as failed), and the
+    /// store has flushed, or until `timeout` passes. Returns whether it finished in time.
+    fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (ack_tx, ack_rx) = sync_channel(1);
+        self.flushes.lock().push((ack_tx, deadline));
+        self.wake();
+        ack_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
+}
+
+/// When a finished recording reaches the store.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Delivery {
+    /// The closing thread writes the recording to the store (and flushes the store)
+    /// before the operation's span close returns.
+    pub(crate) write_through: bool,
+    /// Threads that queue recordings, and the thread that builds the layer, wait for the
+    /// writer when they end.
+    pub(crate) flush_on_exit: bool,
 }
 
 /// State shared by the layer, its recording scopes and the guard.
@@ -42,6 +73,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) stats: Arc<Counters>,
     queue: Arc<Queue>,
+    /// With `write_through`, the store the closing thread writes to.
+    through: Option<Arc<dyn Store>>,
+    flush_on_exit: bool,
 }
 
 impl fmt::Debug for Shared {
@@ -54,8 +88,19 @@ impl fmt::Debug for Shared {
 
 impl Shared {
     /// Hands a finished recording to the writer; never blocks, never makes a syscall
-    /// unless the queue is half full.
+    /// unless the queue is half full. With `write_through`, writes it to the store on
+    /// this thread instead, and waits for the store to flush.
     pub(crate) fn submit(&self, finished: Finished) {
+        if let Some(store) = &self.through {
+            write(&**store, &self.stats, &finished.into_recording());
+            let timeout = self.queue.timeout;
+            let flush = std::panic::AssertUnwindSafe(|| store.flush(timeout));
+            let _ = std::panic::catch_unwind(flush);
+            return;
+        }
+        if self.flush_on_exit {
+            exit::arm();
+        }
         let q = &self.queue;
         match q.items.push(Box::new(finished)) {
             Ok(()) => {
@@ -91,11 +136,13 @@ fn log_limited(stats: &Counters, log: impl FnOnce()) {
 pub(crate) fn start(
     config: Config,
     store: Arc<dyn Store>,
+    delivery: Delivery,
 ) -> std::io::Result<(Arc<Shared>, PlaybackGuard)> {
     let queue = Arc::new(Queue {
         items: ArrayQueue::new(config.queue_capacity.max(1)),
         flushes: Mutex::new(Vec::new()),
         writer: OnceLock::new(),
+        timeout: config.flush_timeout,
     });
     let stats = Arc::new(Counters::default());
     let timeout = config.flush_timeout;
@@ -108,6 +155,10 @@ pub(crate) fn start(
             .spawn(move || run(&queue, &*store, &stats))?
     };
     let _ = queue.writer.set(handle.thread().clone());
+    if delivery.flush_on_exit && !delivery.write_through {
+        exit::register(&queue);
+    }
+    let through = delivery.write_through.then(|| store.clone());
     let guard = PlaybackGuard {
         queue: queue.clone(),
         stats: Stats {
@@ -121,6 +172,8 @@ pub(crate) fn start(
             config,
             stats,
             queue,
+            through,
+            flush_on_exit: delivery.flush_on_exit,
         }),
         guard,
     ))
@@ -213,13 +266,7 @@ impl PlaybackGuard {
     /// # Ok::<(), playback_layer::LayerError>(())
     /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let (ack_tx, ack_rx) = sync_channel(1);
-        self.queue.flushes.lock().push((ack_tx, deadline));
-        self.queue.wake();
-        ack_rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .is_ok()
+        self.queue.flush(timeout)
     }
 }
 
@@ -228,3 +275,6 @@ impl Drop for PlaybackGuard {
         self.flush(self.timeout);
     }
 }
+
+#[cfg(test)]
+mod tests;
