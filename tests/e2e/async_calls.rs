@@ -2,8 +2,6 @@
 //! attribute (an async `read_frame`/`write_frame` on a connection), recorded and replayed
 //! on a multi-thread runtime.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -13,18 +11,7 @@ use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::prelude::*;
 
-/// Counts the bodies that really ran (live calls).
-#[derive(Clone, Default)]
-struct Live(Arc<AtomicUsize>);
-
-impl Live {
-    fn hit(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::support::Live;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -7,9 +7,10 @@ use std::error::Error;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use playback::{MemoryStore, PlaybackLayer, Query, Recording, Store};
+use playback::Recording;
 use serde_json::json;
-use tracing_subscriber::prelude::*;
+
+use crate::support::record_one;
 
 thread_local! {
     /// How many bodies really ran (live calls) on this test's thread: recording and
@@ -19,24 +20,6 @@ thread_local! {
 
 fn hit() {
     LIVE.set(LIVE.get() + 1);
-}
-
-fn record(f: impl FnOnce()) -> Recording {
-    let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder()
-        .store(store.clone())
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
-    assert!(guard.flush(Duration::from_secs(10)));
-    let mut all: Vec<Recording> = store
-        .find(&Query::all())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(all.len(), 1);
-    all.remove(0)
 }
 
 fn value_of(rec: &Recording, alias_end: &str) -> Vec<serde_json::Value> {
@@ -100,7 +83,7 @@ fn io_and_boxed_errors_are_stored_as_kind_and_text_and_replay_as_the_same_errors
         "7ms".to_owned(),
         "ping failed: no host given".to_owned(),
     ];
-    let rec = record(|| assert_eq!(startup(names.clone()), expected));
+    let rec = record_one(|| assert_eq!(startup(names.clone()), expected));
 
     let loads = value_of(&rec, "::load_config");
     assert_eq!(loads[0], json!({"Ok": "port = 6379"}));
@@ -171,7 +154,7 @@ fn relay(conns: Vec<u32>) -> Vec<usize> {
 
 #[test]
 fn bytes_are_stored_as_text_when_utf8_and_marked_base64_otherwise() {
-    let rec = record(|| assert_eq!(relay(vec![1, 2, 3]), [7, 4, 23]));
+    let rec = record_one(|| assert_eq!(relay(vec![1, 2, 3]), [7, 4, 23]));
     assert_eq!(
         value_of(&rec, "::read_frame"),
         [
@@ -236,7 +219,7 @@ fn refresh(user: u32) -> String {
 
 #[test]
 fn instants_are_rfc_3339_and_durations_read_as_seconds() {
-    let rec = record(|| {
+    let rec = record_one(|| {
         assert_eq!(refresh(1), "seen at 1700000000.250");
     });
     assert_eq!(
@@ -260,7 +243,7 @@ fn instants_are_rfc_3339_and_durations_read_as_seconds() {
     assert_eq!(playback.recorded(), playback.replayed());
 
     // `None` is `null`
-    let rec = record(|| assert_eq!(refresh(2), "never seen"));
+    let rec = record_one(|| assert_eq!(refresh(2), "never seen"));
     assert_eq!(value_of(&rec, "::last_seen"), [json!(null)]);
     let playback = playback::replay(&rec, || refresh(2)).unwrap();
     assert_eq!(playback.recorded(), playback.replayed());
@@ -290,7 +273,7 @@ mod anyhow_errors {
     #[test]
     fn anyhow_errors_replay_with_the_same_context_chain() {
         let rec =
-            record(|| assert_eq!(pay(500), Err("charging the card: card declined".to_owned())));
+            record_one(|| assert_eq!(pay(500), Err("charging the card: card declined".to_owned())));
         assert_eq!(
             value_of(&rec, "::charge"),
             [json!({"Err": {"message": "charging the card", "sources": ["card declined"]}})]
@@ -331,7 +314,7 @@ mod bytes_and_uuids {
     #[test]
     fn bytes_bytes_and_uuids_read_as_text() {
         let expected = "67e55044-10b1-426f-9247-bb680e5fe0c8=value of k";
-        let rec = record(|| assert_eq!(store("k".into()), expected));
+        let rec = record_one(|| assert_eq!(store("k".into()), expected));
         assert_eq!(value_of(&rec, "::get"), [json!("value of k")]);
         assert_eq!(
             value_of(&rec, "::new_id"),

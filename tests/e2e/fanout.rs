@@ -2,29 +2,17 @@
 //! attribute and the function API, on a multi-thread runtime, recorded and replayed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
-use playback::{MemoryStore, PlaybackGuard, PlaybackLayer, Query, Recording, Store};
+use playback::{MemoryStore, PlaybackGuard, PlaybackLayer, Recording};
 use serde_json::json;
 use tokio::sync::Barrier;
 use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::prelude::*;
 
-/// Counts the bodies that really ran (live calls).
-#[derive(Clone, Default)]
-struct Live(Arc<AtomicUsize>);
-
-impl Live {
-    fn hit(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::support::{Live, all, record_with};
 
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -137,15 +125,6 @@ where
     });
     assert!(guard.flush(Duration::from_secs(30)));
     (store, guard)
-}
-
-fn all(store: &MemoryStore) -> Vec<Recording> {
-    store
-        .find(&Query::all())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect()
 }
 
 fn count(rec: &Recording, alias_end: &str) -> usize {
@@ -315,16 +294,8 @@ fn draw_sequential(n: u64) -> Vec<u64> {
 
 #[test]
 fn sequential_identical_keys_replay_in_order_without_a_warning() {
-    let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder()
-        .store(store.clone())
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        draw_sequential(4)
-    });
-    assert!(guard.flush(Duration::from_secs(5)));
-    let rec = all(&store).remove(0);
+    let (mut recs, _guard, _) = record_with(PlaybackLayer::builder(), || draw_sequential(4));
+    let rec = recs.remove(0);
     assert!(rec.interceptions.iter().all(|i| !i.concurrent));
     let playback = playback::replay(&rec, || draw_sequential(4)).unwrap();
     assert_eq!(playback.replayed().result(), &json!([0, 3, 6, 9]));

@@ -6,29 +6,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use playback::{
-    Codec, MemoryStore, PlaybackGuard, PlaybackLayer, PlaybackLayerBuilder, Query, Recording,
-    ReplayError, Store,
-};
+use playback::{Codec, MemoryStore, PlaybackLayer, Query, ReplayError, Store};
 use serde_json::json;
 use tracing_subscriber::prelude::*;
 
-fn record<R>(
-    builder: PlaybackLayerBuilder,
-    f: impl FnOnce() -> R,
-) -> (Vec<Recording>, PlaybackGuard, R) {
-    let store = MemoryStore::new();
-    let (layer, guard) = builder.store(store.clone()).build().unwrap();
-    let r = tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
-    assert!(guard.flush(Duration::from_secs(5)));
-    let recs = store
-        .find(&Query::all())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    (recs, guard, r)
-}
+use crate::support::record_with;
 
 // ---- 2. a panic inside an input or output
 
@@ -56,7 +38,7 @@ fn reserve_uncaught(sku: u64) -> u32 {
 
 #[test]
 fn a_panic_inside_an_input_is_recorded_and_replays_as_the_same_panic_without_running() {
-    let (recs, _g, results) = record(PlaybackLayer::builder(), || {
+    let (recs, _g, results) = record_with(PlaybackLayer::builder(), || {
         let caught = reserve_caught(13);
         let uncaught = std::panic::catch_unwind(|| reserve_uncaught(13));
         (caught, uncaught.is_err())
@@ -117,7 +99,7 @@ fn a_panic_inside_an_async_output_is_recorded_and_replayed() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let (recs, _g, panicked) = record(PlaybackLayer::builder(), || {
+    let (recs, _g, panicked) = record_with(PlaybackLayer::builder(), || {
         rt.block_on(async {
             let task = tokio::spawn(
                 tracing::instrument::WithSubscriber::with_current_subscriber(invoice(4)),
@@ -170,7 +152,7 @@ fn codecs(id: u64) -> u64 {
 
 #[test]
 fn a_panicking_codec_never_reaches_the_host_and_the_call_is_marked_unrecordable() {
-    let (recs, guard, v) = record(PlaybackLayer::builder(), || codecs(5));
+    let (recs, guard, v) = record_with(PlaybackLayer::builder(), || codecs(5));
     assert_eq!(v, 16, "both calls ran live");
     assert_eq!(recs.len(), 1, "the recording is kept");
     let rec = &recs[0];
@@ -218,7 +200,7 @@ fn grid(n: u32) -> HashMap<(u32, u32), u32> {
 
 #[test]
 fn a_result_that_does_not_serialize_still_gives_a_recording_with_a_placeholder() {
-    let (recs, guard, v) = record(PlaybackLayer::builder(), || grid(2));
+    let (recs, guard, v) = record_with(PlaybackLayer::builder(), || grid(2));
     assert_eq!(v.len(), 2);
     assert_eq!(recs.len(), 1);
     let result = recs[0].result.as_ref().unwrap().to_json();
@@ -265,7 +247,7 @@ fn taxed(region: &Region, amount: u32) -> u32 {
 
 #[test]
 fn a_key_that_fails_to_serialize_on_replay_is_a_typed_error_naming_the_call_site() {
-    let (recs, _g, v) = record(PlaybackLayer::builder(), || taxed(&Region("eu"), 100));
+    let (recs, _g, v) = record_with(PlaybackLayer::builder(), || taxed(&Region("eu"), 100));
     assert_eq!(v, 120);
     KEY_FAILS.store(true, Ordering::SeqCst);
     let err = playback::replay(&recs[0], || taxed(&Region("eu"), 100)).unwrap_err();
@@ -337,7 +319,7 @@ fn an_operation_hidden_by_a_global_filter_is_recorded_from_its_call_and_counted(
 
 #[test]
 fn a_sampled_out_operation_is_not_mistaken_for_a_hidden_one() {
-    let (recs, guard, _) = record(PlaybackLayer::builder().default_sample_rate(0.0), || {
+    let (recs, guard, _) = record_with(PlaybackLayer::builder().default_sample_rate(0.0), || {
         (0..20).map(hidden_checkout).sum::<u64>()
     });
     assert!(recs.is_empty());
@@ -360,14 +342,15 @@ fn tagged(n: u64) -> Option<String> {
 #[test]
 fn current_recording_id_names_the_stored_recording_and_the_replayed_one() {
     assert!(playback::current_recording_id().is_none());
-    let (recs, _g, id) = record(PlaybackLayer::builder(), || tagged(1));
+    let (recs, _g, id) = record_with(PlaybackLayer::builder(), || tagged(1));
     let id = id.expect("inside a recorded operation");
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].id.to_string(), id);
 
-    let (recs_out, _g, none) = record(PlaybackLayer::builder().sample_rate("tagged", 0.0), || {
-        tagged(1)
-    });
+    let (recs_out, _g, none) =
+        record_with(PlaybackLayer::builder().sample_rate("tagged", 0.0), || {
+            tagged(1)
+        });
     assert!(recs_out.is_empty());
     assert_eq!(none, None, "sampled out: no id");
 
@@ -409,7 +392,7 @@ fn a_cancelled_operation_is_skipped_by_default_and_compared_up_to_its_end_on_req
         .enable_all()
         .build()
         .unwrap();
-    let (recs, _g, timed_out) = record(PlaybackLayer::builder(), || {
+    let (recs, _g, timed_out) = record_with(PlaybackLayer::builder(), || {
         rt.block_on(async {
             // a client timeout drops the handler's future mid-way
             tokio::time::timeout(Duration::from_millis(20), pay(7))

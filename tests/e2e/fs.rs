@@ -2,12 +2,12 @@
 //! against real files replays with the files gone, touching nothing on disk.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use playback::{MemoryStore, PlaybackLayer, Query, Recording, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tracing_subscriber::prelude::*;
+
+use crate::support::record_one;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Report {
@@ -56,24 +56,6 @@ fn seed(dir: &Path) {
     std::fs::write(dir.join("logo.bin"), [0x89, b'P', b'N', b'G', 0xff]).unwrap();
 }
 
-fn record(f: impl FnOnce()) -> Recording {
-    let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder()
-        .store(store.clone())
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
-    assert!(guard.flush(Duration::from_secs(10)));
-    let mut all: Vec<Recording> = store
-        .find(&Query::all())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(all.len(), 1);
-    all.remove(0)
-}
-
 /// The expected report for a seeded `dir`.
 fn expected(dir: &Path) -> Report {
     let modified = std::fs::metadata(dir.join("config.toml"))
@@ -101,7 +83,7 @@ fn file_reads_replay_with_the_files_gone_and_writes_are_captured_not_done() {
     seed(&dir);
     let want = expected(&dir);
 
-    let rec = record(|| assert_eq!(render(dir.clone()), Ok(want.clone())));
+    let rec = record_one(|| assert_eq!(render(dir.clone()), Ok(want.clone())));
     // the writes really happened while recording
     assert_eq!(
         std::fs::read_to_string(dir.join("report.txt")).unwrap(),
@@ -175,7 +157,7 @@ fn a_missing_file_replays_as_the_same_error_kind() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("empty");
     std::fs::create_dir(&dir).unwrap();
-    let rec = record(|| {
+    let rec = record_one(|| {
         let err = render(dir.clone()).unwrap_err();
         assert_eq!(
             err,
@@ -274,7 +256,7 @@ mod async_forms {
         let want = expected(&dir);
         let rt = runtime();
 
-        let rec = record(|| {
+        let rec = record_one(|| {
             let got = rt.block_on(render_async(dir.clone()).with_current_subscriber());
             assert_eq!(got, Ok(want.clone()));
         });

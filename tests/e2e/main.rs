@@ -13,3 +13,4 @@ mod operations;
 mod record;
 mod replay;
 mod service;
+mod support;

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use playback::{MemoryStore, PlaybackLayer, Query, Recording, ReplayError, Replayer, Store};
+use playback::{PlaybackLayer, Recording, ReplayError, Replayer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tracing_subscriber::prelude::*;
+
+use crate::support::record_with;
 
 /// Real state: replay never touches it, so `for_replay` is empty.
 #[derive(Debug, Default)]
@@ -95,19 +95,7 @@ fn greeting(app: &AppState) -> String {
 }
 
 fn record<R>(f: impl FnOnce() -> R) -> (Vec<Recording>, R) {
-    let store = MemoryStore::new();
-    let (layer, guard) = PlaybackLayer::builder()
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let r = tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
-    assert!(guard.flush(Duration::from_secs(5)));
-    let recs = store
-        .find(&Query::all())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let (recs, _guard, r) = record_with(PlaybackLayer::builder(), f);
     (recs, r)
 }
 
