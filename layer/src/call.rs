@@ -14,9 +14,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::autoref::Recordable;
+use crate::capture::Captured;
 use crate::context::{self, CallDepth};
 use crate::hook::{Answer, ReplayActivity, ReplayScope};
-use crate::recorder::{CallStart, Captured};
+use crate::recorder::CallStart;
 use crate::scope::OpRef;
 use crate::serialize::{convert, placeholder_raw, raw_object, to_canonical, to_raw};
 use crate::site::{Kind, Site};

@@ -33,12 +33,9 @@ impl OpName {
     }
 }
 
-/// One interception as captured on the request path.
+/// What is recorded for one interception, serialized on the request path.
 #[derive(Debug)]
-pub(crate) struct Pending {
-    pub(crate) kind: InterceptionKind,
-    pub(crate) site: Site,
-    pub(crate) invocation: u32,
+pub(crate) struct Captured {
     pub(crate) key: Option<Value>,
     pub(crate) args: Option<Box<RawValue>>,
     /// `None` when the body panicked.
@@ -49,32 +46,43 @@ pub(crate) struct Pending {
     pub(crate) concurrent: bool,
 }
 
+/// One interception as captured on the request path: where and which call it was, and
+/// what it captured.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) kind: InterceptionKind,
+    pub(crate) site: Site,
+    pub(crate) invocation: u32,
+    pub(crate) captured: Captured,
+}
+
 impl Pending {
     fn into_interception(self) -> Interception {
         let location = self.site.location();
-        let value = self.value.unwrap_or_else(null_raw);
+        let c = self.captured;
+        let value = c.value.unwrap_or_else(null_raw);
         let mut i = match self.kind {
             InterceptionKind::Output => Interception::output(
                 self.site.alias,
                 self.invocation,
-                self.args.unwrap_or_else(empty_object),
+                c.args.unwrap_or_else(empty_object),
                 value,
-                self.error,
+                c.error,
             ),
             _ => Interception::input(
                 self.site.alias,
                 self.invocation,
-                self.key.unwrap_or(Value::Object(Map::new())),
+                c.key.unwrap_or(Value::Object(Map::new())),
                 value,
-                self.error,
+                c.error,
             ),
         };
-        if self.panic.is_some() {
+        if c.panic.is_some() {
             i.value = None;
         }
-        i.panic = self.panic;
-        i.unrecordable = self.unrecordable;
-        i.concurrent = self.concurrent;
+        i.panic = c.panic;
+        i.unrecordable = c.unrecordable;
+        i.concurrent = c.concurrent;
         i.with_site(self.site.signature, location)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::capture::{Finished, OpName, Pending};
+use crate::capture::{Captured, Finished, OpName, Pending};
 use crate::site::Site;
 use crate::writer::Shared;
 
@@ -56,17 +56,6 @@ struct OpState {
     forced: bool,
     discarded: bool,
     closed: bool,
-}
-
-/// What is recorded for one interception.
-pub(crate) struct Captured {
-    pub(crate) key: Option<Value>,
-    pub(crate) args: Option<Box<RawValue>>,
-    pub(crate) value: Option<Box<RawValue>>,
-    pub(crate) error: bool,
-    pub(crate) panic: Option<String>,
-    pub(crate) unrecordable: Option<String>,
-    pub(crate) concurrent: bool,
 }
 
 /// Where an interception started, for the overlap check.
@@ -189,13 +178,7 @@ impl RecordOp {
             kind,
             site: *site,
             invocation,
-            key: c.key,
-            args: c.args,
-            value: c.value,
-            error: c.error,
-            panic: c.panic,
-            unrecordable: c.unrecordable,
-            concurrent: c.concurrent,
+            captured: c,
         });
     }
 
