@@ -71,7 +71,7 @@ pub use playback_layer::{
     PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,
     input_async, metadata, now, output, output_async, value,
 };
-pub use playback_macros::instrument;
+pub use playback_macros::{instrument, service};
 #[cfg(feature = "replay")]
 pub use playback_replay::{
     OnMissing, Output, Playback, ReplayError, ReplayRuntime, ReplayRuntimeBuilder, Replayer, Side,
@@ -84,6 +84,24 @@ pub use playback_store::{
     OpResult, Outcome, Query, Recording, RecordingBuilder, RecordingId, Store, StoreError, Summary,
     UNRECORDABLE, days, panic_message, unrecordable_reason,
 };
+
+mod test_support;
+
+/// Recording the operations a test runs: [`test::record_into`].
+///
+/// ```
+/// #[playback::instrument(playback = "operation")]
+/// fn checkout(cart: u64) -> u64 { cart * 2 }
+///
+/// let dir = tempfile::tempdir()?;
+/// let recorder = playback::test::record_into(dir.path())?;
+/// checkout(7);
+/// assert_eq!(recorder.stats().snapshot().recorded, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod test {
+    pub use crate::test_support::{RecordIntoError, Recorder, record_into};
+}
 
 /// What `#[playback::instrument]` expands to. Not a public API.
 #[doc(hidden)]
