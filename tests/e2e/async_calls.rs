@@ -162,10 +162,7 @@ fn the_interception_starts_when_the_future_is_first_polled() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let got = rt.block_on(
-            async move { read.await }
-                .instrument(tracing::info_span!("late", playback = "operation")),
-        );
+        let got = rt.block_on(read.instrument(tracing::info_span!("late", playback = "operation")));
         assert_eq!(got, "PING");
     });
     assert!(guard.flush(Duration::from_secs(10)));

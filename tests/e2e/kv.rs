@@ -90,8 +90,11 @@ async fn keys(disk: &Disk) -> Vec<String> {
     disk.files.lock().unwrap().keys().cloned().collect()
 }
 
+/// One of the service's test scenarios.
+type Scenario = fn(&Kv, &tokio::runtime::Runtime);
+
 /// The service's own test scenarios (what its integration tests do).
-fn scenarios() -> Vec<(&'static str, fn(&Kv, &tokio::runtime::Runtime))> {
+fn scenarios() -> Vec<(&'static str, Scenario)> {
     vec![
         ("put_then_get", |kv, rt| {
             rt.block_on(async {
