@@ -60,9 +60,9 @@
 #[cfg(feature = "compare")]
 pub use playback_compare::{
     BoxError, CategorySummary, Change, Comparator, Comparison, Comparisons, Context, Counts,
-    Difference, Equalizer, Error as CompareError, JsonDiff, NoisePath, Problem, Progress,
-    REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio, SummaryOptions, Tuning,
-    Verdict, result_and_outputs,
+    Difference, Equalizer, Error as CompareError, Inspection, JsonDiff, NoisePath, NotComparable,
+    Problem, Progress, REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio,
+    SummaryOptions, Tuning, Verdict, result_and_outputs,
 };
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
@@ -74,8 +74,9 @@ pub use playback_layer::{
 pub use playback_macros::{instrument, service};
 #[cfg(feature = "replay")]
 pub use playback_replay::{
-    OnMissing, Output, Playback, ReplayError, ReplayRuntime, ReplayRuntimeBuilder, Replayer, Side,
-    Unused, replay, replay_async, replay_layer, replay_recording, replay_recording_async,
+    OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,
+    Replayer, Side, Unused, replay, replay_async, replay_layer, replay_recording,
+    replay_recording_async,
 };
 #[cfg(feature = "s3")]
 pub use playback_s3::{S3Error, S3ErrorKind, S3Store, S3StoreBuilder, Sampler};
