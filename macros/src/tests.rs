@@ -456,9 +456,21 @@ fn operations_that_cannot_be_called_from_a_recording_do_not_register() {
         )
     ));
     assert!(none(
+        quote!(playback = "operation", with(s = C)),
+        quote!(
+            fn c(s: &str) {}
+        )
+    ));
+}
+
+#[test]
+fn a_codec_argument_is_read_back_through_the_codec() {
+    let reg = registration_of(
         quote!(playback = "operation", with(n = C)),
         quote!(
             fn c(n: u64) {}
-        )
-    ));
+        ),
+    )
+    .expect("a registration");
+    assert!(reg.contains("< C as :: playback :: Codec < u64 >> :: replay"), "{reg}");
 }
