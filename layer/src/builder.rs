@@ -179,10 +179,11 @@ impl PlaybackLayerBuilder {
     /// guard, on any platform, however it exits. Default false.
     ///
     /// **Not for production**: the request pays for building the recording, encoding it
-    /// and the store's write (a file per recording for `DirStore`, about 50 to 100 µs on a
-    /// local disk; an upload for `S3Store`, which is flushed each time), instead of the
-    /// ~2 µs hand-off to the background writer. `queue_capacity` does not apply, and
-    /// recordings are never dropped for a full queue.
+    /// and the store's write, instead of the microseconds of the hand-off to the background
+    /// writer. With `DirStore`, which writes each recording to its own file atomically,
+    /// that is 1.3 to 1.5 ms per operation on the machine in BENCHMARKS.md; with `S3Store`,
+    /// an upload, flushed each time. `queue_capacity` does not apply, and recordings are
+    /// never dropped for a full queue.
     ///
     /// ```
     /// use playback_store::{MemoryStore, Query, Store};

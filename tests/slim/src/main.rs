@@ -9,15 +9,22 @@
 //! [`EXIT_ORDERS`] orders into a `DirStore` at `<dir>`, and ends by returning from `main`
 //! or by calling `std::process::exit`: `tests/exit.rs` checks that every recording arrives.
 //!
+//! With `write-cost <n>`, it times `n` orders through the background writer and with
+//! `write_through`, into a `MemoryStore` and a `DirStore` in a temporary directory, and
+//! prints what the caller pays per order (a plain timing loop, for BENCHMARKS.md).
+//!
 //! ```sh
 //! cd tests/slim && cargo run --locked --release -- 1000
+//! cd tests/slim && cargo run --locked --release -- write-cost 5000
 //! cd tests/slim && cargo test --locked
 //! ```
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use playback::{DirStore, MemoryStore, PlaybackGuard, PlaybackLayer, Query, Store};
+use playback::{
+    DirStore, MemoryStore, PlaybackGuard, PlaybackLayer, PlaybackLayerBuilder, Query, Store,
+};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::prelude::*;
 
@@ -98,8 +105,69 @@ fn record_globally(dir: &str, mode: &str) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
+/// Times `orders` orders with the layer from `builder`, and prints what the caller paid
+/// per order and how long the flush that followed took.
+fn time_orders(
+    name: &str,
+    builder: PlaybackLayerBuilder,
+    orders: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (layer, guard) = builder.build()?;
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let caller = tracing::subscriber::with_default(subscriber, || {
+        let start = Instant::now();
+        for customer in 0..orders {
+            let _ = std::hint::black_box(place_order(customer, "book", 1));
+        }
+        start.elapsed()
+    });
+    let start = Instant::now();
+    if !guard.flush(Duration::from_secs(120)) {
+        return Err("the flush timed out".into());
+    }
+    let flush = start.elapsed();
+    let per_order = caller.as_secs_f64() * 1e6 / orders as f64;
+    let recorded = guard.stats().snapshot().recorded;
+    println!(
+        "{name:<28} caller {per_order:>8.1} µs/order, then flush {flush:>10.1?}, recorded {recorded}"
+    );
+    Ok(())
+}
+
+/// `write-cost <n>`: the background writer against `write_through`.
+fn write_cost(orders: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("playback-write-cost-{}", std::process::id()));
+    let builder = || PlaybackLayer::builder().queue_capacity(orders as usize + 1);
+    time_orders(
+        "queue, MemoryStore",
+        builder().store(MemoryStore::new()),
+        orders,
+    )?;
+    let store = MemoryStore::new();
+    time_orders(
+        "write_through, MemoryStore",
+        builder().store(store).write_through(true),
+        orders,
+    )?;
+    let store = DirStore::new(dir.join("queue"))?;
+    time_orders("queue, DirStore", builder().store(store), orders)?;
+    let store = DirStore::new(dir.join("through"))?;
+    time_orders(
+        "write_through, DirStore",
+        builder().store(store).write_through(true),
+        orders,
+    )?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [cmd, orders] = args.as_slice()
+        && cmd == "write-cost"
+    {
+        return write_cost(orders.parse()?);
+    }
     if let [cmd, dir, mode, how] = args.as_slice()
         && cmd == "record-and-exit"
     {
