@@ -196,6 +196,28 @@ mod tests {
 
     use super::*;
 
+    /// Service state, never recorded: with `replay`, a `Replayer` would provide it.
+    #[derive(Debug, Default)]
+    struct Catalogue {
+        discount: u64,
+    }
+
+    /// Operations that are methods, and one with skipped state: with `replay`, these would
+    /// register through their type; without it, the registrations must compile to nothing.
+    #[playback::service]
+    impl Catalogue {
+        #[playback::instrument(playback = "operation", skip(self))]
+        fn quote(&self, sku: String, quantity: u32) -> Result<u64, String> {
+            Ok(unit_price(&sku)? * u64::from(quantity) - self.discount)
+        }
+    }
+
+    /// An operation with skipped state.
+    #[playback::instrument(playback = "operation", skip(catalogue))]
+    fn restock(catalogue: &Catalogue, sku: String) -> u64 {
+        catalogue.discount + sku.len() as u64
+    }
+
     #[test]
     fn a_recording_only_build_records_the_operation_its_input_and_its_output() {
         let (store, recorded) = serve(10).unwrap();
@@ -235,5 +257,36 @@ mod tests {
         let failed = &recs[9];
         assert_eq!(failed.outcome, Outcome::Error);
         assert_eq!(failed.interceptions.len(), 1);
+    }
+
+    #[test]
+    fn a_recording_only_build_records_service_methods_and_skipped_state() {
+        let store = MemoryStore::new();
+        let (layer, guard) = PlaybackLayer::builder()
+            .store(store.clone())
+            .write_through(true)
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        let catalogue = Catalogue { discount: 8 };
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(catalogue.quote("book".to_owned(), 3), Ok(304));
+            assert_eq!(restock(&catalogue, "book".to_owned()), 12);
+        });
+        assert_eq!(guard.stats().snapshot().recorded, 2);
+        let quote = store
+            .find(&Query::category("quote"))
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        assert_eq!(quote.arg::<String>("sku").unwrap(), "book");
+        assert_eq!(quote.arg::<u32>("quantity").unwrap(), 3);
+        assert_eq!(quote.interceptions.len(), 1);
+        let restock = store
+            .find(&Query::category("restock"))
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        assert_eq!(restock.args.keys().collect::<Vec<_>>(), ["sku"]);
     }
 }
