@@ -123,6 +123,8 @@ where
     tracing::subscriber::with_default(subscriber, || {
         rt.block_on(f().with_current_subscriber());
     });
+    // every task (and every span it holds) is gone before the flush
+    drop(rt);
     assert!(guard.flush(Duration::from_secs(30)));
     (store, guard)
 }
@@ -352,4 +354,53 @@ fn stress_10_000_interleaved_operations_fanning_out_lose_and_misattribute_nothin
     assert_eq!(cross, 0, "cross-attributed interceptions");
     assert_eq!(lost, 0, "lost interceptions");
     assert!(seen.iter().all(|s| *s), "every operation has its recording");
+}
+
+/// An input whose body hands work to a task in a span it creates: the task's calls are
+/// nested in the interception, wherever the task runs.
+#[playback::instrument(playback = "input", skip(live))]
+async fn bundle(live: Live, sku: u64) -> u64 {
+    live.hit();
+    let span = tracing::info_span!("bundle_worker");
+    let inner = live.clone();
+    tokio::spawn(async move { warehouse(inner, sku) }.instrument(span))
+        .await
+        .unwrap()
+}
+
+#[playback::instrument(playback = "operation", skip(live))]
+async fn ship(live: Live, sku: u64) -> u64 {
+    bundle(live, sku).await
+}
+
+#[test]
+fn a_task_spawned_in_a_span_made_inside_an_interception_is_nested_in_it() {
+    // Every worker has the recording subscriber as its default, as a global subscriber
+    // gives in production: tracing-subscriber closes a parent span through the default
+    // subscriber of the thread that closes its child.
+    let store = MemoryStore::new();
+    let (layer, guard) = PlaybackLayer::builder()
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .on_thread_start({
+            let dispatch = dispatch.clone();
+            move || std::mem::forget(tracing::dispatcher::set_default(&dispatch))
+        })
+        .build()
+        .unwrap();
+    let live = Live::default();
+    let shipped = rt
+        .block_on(async { tokio::spawn(ship(live.clone(), 5)).await })
+        .unwrap();
+    assert_eq!(shipped, 1005);
+    drop(rt);
+    assert!(guard.flush(Duration::from_secs(10)));
+    assert_eq!(live.count(), 2, "both bodies ran");
+    let rec = all(&store).remove(0);
+    assert_eq!(count(&rec, "::bundle"), 1);
+    assert_eq!(count(&rec, "::warehouse"), 0, "{:#?}", rec.interceptions);
 }
