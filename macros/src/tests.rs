@@ -472,5 +472,8 @@ fn a_codec_argument_is_read_back_through_the_codec() {
         ),
     )
     .expect("a registration");
-    assert!(reg.contains("< C as :: playback :: Codec < u64 >> :: replay"), "{reg}");
+    assert!(
+        reg.contains("< C as :: playback :: Codec < u64 >> :: replay"),
+        "{reg}"
+    );
 }
