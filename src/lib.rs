@@ -41,6 +41,10 @@
 //! - `compare` (default, implies `replay`): compare replays in bulk (`Equalizer`,
 //!   `Studio`, `JsonDiff`, terminal, JSON, JUnit and HTML reports).
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
+//! - `tokio`: `playback::fs::tokio`, async file interceptions over `tokio::fs`. Off by
+//!   default.
+//! - `bytes`, `uuid`, `anyhow`: the codecs for `bytes::Bytes`, `uuid::Uuid` and
+//!   `anyhow::Error` in `playback::codec`. Off by default.
 //!
 //! The defaults suit tests, which replay and compare. A production service only records
 //! (the layer, the stores, the attribute and the function API), so it depends on playback
