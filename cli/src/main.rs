@@ -1,0 +1,2 @@
+//! The `playback` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Each playback recording as a cargo test.
