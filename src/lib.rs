@@ -94,6 +94,8 @@ pub use playback_store::{
     UNRECORDABLE, days, panic_message, unrecordable_reason,
 };
 
+#[cfg(doctest)]
+mod guide;
 mod test_support;
 
 /// Recording the operations a test runs: [`test::record_into`].
