@@ -279,7 +279,7 @@ impl Report {
                 failing.len()
             );
             for c in failing.iter().take(shown) {
-                self.render_comparison(out, c, options, &s);
+                render_comparison(out, c, options, &s);
             }
         }
         out.push('\n');
@@ -356,56 +356,76 @@ impl Report {
             );
         }
     }
+}
 
-    fn render_comparison(
-        &self,
-        out: &mut String,
-        c: &Comparison,
-        options: &SummaryOptions,
-        s: &Styles,
-    ) {
-        let _ = write!(
+impl Comparison {
+    /// What the summary shows for this recording: its status, category, id and
+    /// operation, the message (for a `Failed` one, the replay error and how to fix it),
+    /// each difference as a JSON pointer with a line diff of the recorded and replayed
+    /// values, the paths that were not comparable and the noise. Coloured when
+    /// `options` says so (by default when stdout is a terminal, honouring `NO_COLOR`).
+    ///
+    /// ```
+    /// use playback_compare::{Comparison, Difference, Status, SummaryOptions};
+    /// let rec = playback_store::Recording::builder("quote").build();
+    /// let mut c = Comparison::new(&rec, Status::Different);
+    /// c.differences.push(Difference::changed("/result/Ok/total", 1234.into(), 1233.into()));
+    /// let text = c.render(&SummaryOptions::new().color(false));
+    /// assert!(text.starts_with("different  quote"));
+    /// assert!(text.contains("/result/Ok/total\n    - 1234\n    + 1233"));
+    /// ```
+    pub fn render(&self, options: &SummaryOptions) -> String {
+        let s = Styles {
+            on: options.color.unwrap_or_else(console::colors_enabled),
+        };
+        let mut out = String::new();
+        render_comparison(&mut out, self, options, &s);
+        out.split_off(1)
+    }
+}
+
+fn render_comparison(out: &mut String, c: &Comparison, options: &SummaryOptions, s: &Styles) {
+    let _ = write!(
+        out,
+        "\n{}  {}  {}",
+        s.status(c.status),
+        c.category,
+        c.recording_id
+    );
+    if !c.operation.is_empty() {
+        let _ = write!(out, "  {}", s.paint(Style::new().dim(), &c.operation));
+    }
+    out.push('\n');
+    if let Some(msg) = &c.message {
+        let _ = writeln!(out, "    {msg}");
+    }
+    for d in c.differences.iter().take(options.max_differences) {
+        render_difference(out, d, options.max_lines, s);
+    }
+    if c.differences.len() > options.max_differences {
+        let _ = writeln!(
             out,
-            "\n{}  {}  {}",
-            s.status(c.status),
-            c.category,
-            c.recording_id
+            "    ... and {} more differences",
+            c.differences.len() - options.max_differences
         );
-        if !c.operation.is_empty() {
-            let _ = write!(out, "  {}", s.paint(Style::new().dim(), &c.operation));
-        }
-        out.push('\n');
-        if let Some(msg) = &c.message {
-            let _ = writeln!(out, "    {msg}");
-        }
-        for d in c.differences.iter().take(options.max_differences) {
-            render_difference(out, d, options.max_lines, s);
-        }
-        if c.differences.len() > options.max_differences {
-            let _ = writeln!(
-                out,
-                "    ... and {} more differences",
-                c.differences.len() - options.max_differences
-            );
-        }
-        for n in c.not_comparable.iter().take(options.max_differences) {
-            let _ = writeln!(
-                out,
-                "    {} {}: {}",
-                s.paint(Style::new().dim(), "not comparable:"),
-                display_path(&n.path),
-                n.reason
-            );
-        }
-        if !c.noise.is_empty() {
-            let paths: Vec<&str> = c.noise.iter().map(|d| display_path(&d.path)).collect();
-            let _ = writeln!(
-                out,
-                "    {} {}",
-                s.paint(Style::new().dim(), "noise:"),
-                paths.join(", ")
-            );
-        }
+    }
+    for n in c.not_comparable.iter().take(options.max_differences) {
+        let _ = writeln!(
+            out,
+            "    {} {}: {}",
+            s.paint(Style::new().dim(), "not comparable:"),
+            display_path(&n.path),
+            n.reason
+        );
+    }
+    if !c.noise.is_empty() {
+        let paths: Vec<&str> = c.noise.iter().map(|d| display_path(&d.path)).collect();
+        let _ = writeln!(
+            out,
+            "    {} {}",
+            s.paint(Style::new().dim(), "noise:"),
+            paths.join(", ")
+        );
     }
 }
 
