@@ -1,4 +1,4 @@
-//! The rewritten body of an instrumented function (see `docs/macro-expansion.md`): the
+//! The rewritten body of an instrumented function (see `docs/src/macro-expansion.md`): the
 //! call site's `static`, the interception or operation call around the user's body, and
 //! the arguments passed on to `#[::tracing::instrument]`.
 

@@ -2,8 +2,8 @@
 //!
 //! The function keeps its signature and attributes; `#[::tracing::instrument(..)]` is put first
 //! with every non-playback argument, and the body is rewritten into the shapes of
-//! `docs/macro-expansion.md` (the original body is emitted exactly once, inside a closure or an async
-//! block).
+//! `docs/src/macro-expansion.md` (the original body is emitted exactly once, inside a closure
+//! or an async block).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens as _, quote};
