@@ -8,8 +8,9 @@
 # Installs mdBook with cargo when the pinned version is missing. Without default features
 # (no `serve`, `watch` or `search`: none is needed to build the book) it compiles in about
 # 2.5 minutes of CPU on a 2-core machine, once; later runs find it in ~/.cargo/bin.
-# Fails on any mdBook error or warning, on a chapter missing from SUMMARY.md, and on a
-# broken relative link or anchor in docs/src/*.md and README.md.
+# Fails on any mdBook error or warning, on a chapter missing from SUMMARY.md or from
+# src/guide.rs (whose doctests run the chapters' code), and on a broken relative link or
+# anchor in docs/src/*.md and README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,6 +103,11 @@ listed = set(re.findall(r"\]\(([^)#]+)", summary))
 for f in sorted(os.listdir("docs/src")):
     if f.endswith(".md") and f != "SUMMARY.md" and f not in listed:
         errors.append(f"docs/src/{f}: not listed in docs/src/SUMMARY.md, so not in the book")
+
+guide_rs = open("src/guide.rs", encoding="utf-8").read()
+for f in sorted(os.listdir("docs/src")):
+    if f.endswith(".md") and f != "SUMMARY.md" and f'include_str!("../docs/src/{f}")' not in guide_rs:
+        errors.append(f"docs/src/{f}: not included in src/guide.rs, so its Rust code blocks are not tested")
 
 for e in errors:
     print(e)

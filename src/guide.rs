@@ -1,42 +1,61 @@
-//! The guide (`docs/src/*.md`) and the README, as doctests: every Rust code block in them
-//! is compiled and run by `cargo test --doc`. Compiled only for doctests.
+//! The README and the guide (`docs/src/*.md`, an mdBook) as doctests: every Rust code
+//! block in them is compiled and run by `cargo test --doc`, with playback's features and
+//! dev-dependencies. Lines starting with `# ` are hidden, by rustdoc and by mdBook alike.
+//! Compiled only for doctests (`#[cfg(doctest)] mod guide;` in lib.rs).
+//!
+//! Every chapter listed in `docs/src/SUMMARY.md` has an item here;
+//! `.ci/guide-check.sh` fails when one is missing.
 
-/// README.md
 #[doc = include_str!("../README.md")]
 struct Readme;
 
-/// docs/src/instrumenting.md
+#[doc = include_str!("../docs/src/introduction.md")]
+struct Introduction;
+
 #[doc = include_str!("../docs/src/instrumenting.md")]
 struct Instrumenting;
 
-/// docs/src/codecs-and-files.md
 #[doc = include_str!("../docs/src/codecs-and-files.md")]
 struct CodecsAndFiles;
 
-/// docs/src/layer.md
+#[doc = include_str!("../docs/src/what-gets-recorded.md")]
+struct WhatGetsRecorded;
+
 #[doc = include_str!("../docs/src/layer.md")]
 struct Layer;
 
-/// docs/src/replaying.md
+#[doc = include_str!("../docs/src/slim-build.md")]
+struct SlimBuild;
+
 #[doc = include_str!("../docs/src/replaying.md")]
 struct Replaying;
 
-/// docs/src/recording-a-test-suite.md
 #[doc = include_str!("../docs/src/recording-a-test-suite.md")]
 struct RecordingATestSuite;
 
-/// docs/src/replay-async.md
+#[doc = include_str!("../docs/src/when-replay-fails.md")]
+struct WhenReplayFails;
+
 #[doc = include_str!("../docs/src/replay-async.md")]
 struct ReplayAsync;
 
-/// docs/src/comparing.md
 #[doc = include_str!("../docs/src/comparing.md")]
 struct Comparing;
 
-/// docs/src/s3.md
 #[doc = include_str!("../docs/src/s3.md")]
 struct S3;
 
-/// docs/src/macro-expansion.md
+#[doc = include_str!("../docs/src/reliability.md")]
+struct Reliability;
+
+#[doc = include_str!("../docs/src/feature-flags.md")]
+struct FeatureFlags;
+
+#[doc = include_str!("../docs/src/performance.md")]
+struct Performance;
+
+#[doc = include_str!("../docs/src/playback-studio.md")]
+struct PlaybackStudio;
+
 #[doc = include_str!("../docs/src/macro-expansion.md")]
 struct MacroExpansion;
