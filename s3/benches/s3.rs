@@ -22,11 +22,7 @@ use playback_store::{Outcome, Query, Recording, Store};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-#[path = "../tests/s3/support/server.rs"]
-#[allow(dead_code, reason = "the benches use only part of the test server")]
-mod server;
-
-use server::{ACCESS_KEY, SECRET_KEY, TestServer};
+use playback_testkit::s3::{ACCESS_KEY, SECRET_KEY, TestServer};
 
 const BUCKET: &str = "recordings";
 

@@ -20,13 +20,13 @@ use tokio::net::TcpSocket;
 use tokio::task::AbortHandle;
 
 /// The access key the server accepts.
-pub(crate) const ACCESS_KEY: &str = "AKIAPLAYBACKTEST0001";
+pub const ACCESS_KEY: &str = "AKIAPLAYBACKTEST0001";
 /// The secret key the server accepts.
-pub(crate) const SECRET_KEY: &str = "playback/test/secret/key/0123456789abcdef";
+pub const SECRET_KEY: &str = "playback/test/secret/key/0123456789abcdef";
 
 /// What the server saw.
 #[derive(Debug, Default)]
-pub(crate) struct Stats {
+struct Stats {
     requests: Mutex<HashMap<&'static str, u64>>,
     list_prefixes: Mutex<Vec<String>>,
     get_keys: Mutex<Vec<String>>,
@@ -162,7 +162,7 @@ struct Running {
 
 /// A running (or stopped) S3-compatible server on `127.0.0.1`.
 #[derive(Debug)]
-pub(crate) struct TestServer {
+pub struct TestServer {
     runtime: tokio::runtime::Runtime,
     service: s3s::service::S3Service,
     addr: SocketAddr,
@@ -173,7 +173,7 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     /// Starts a server on a free port with one bucket, `bucket`.
-    pub(crate) fn start(bucket: &str) -> TestServer {
+    pub fn start(bucket: &str) -> TestServer {
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(root.path().join(bucket)).expect("bucket folder");
         let stats = Arc::new(Stats::default());
@@ -203,12 +203,12 @@ impl TestServer {
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub(crate) fn endpoint(&self) -> String {
+    pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Stops accepting and closes every connection; the port is kept for `restart`.
-    pub(crate) fn stop(&self) {
+    pub fn stop(&self) {
         if let Some(running) = self.running.lock().take() {
             running.accept.abort();
             for conn in running.connections.lock().drain(..) {
@@ -218,7 +218,7 @@ impl TestServer {
     }
 
     /// Listens again on the same port.
-    pub(crate) fn restart(&self) {
+    pub fn restart(&self) {
         self.stop();
         self.listen(self.addr);
     }
@@ -263,32 +263,32 @@ impl TestServer {
     }
 
     /// How many requests of `op` (`"ListObjectsV2"`, `"GetObject"`, ...) arrived.
-    pub(crate) fn requests(&self, op: &str) -> u64 {
+    pub fn requests(&self, op: &str) -> u64 {
         self.stats.requests.lock().get(op).copied().unwrap_or(0)
     }
 
     /// All requests so far, of any operation.
-    pub(crate) fn total_requests(&self) -> u64 {
+    pub fn total_requests(&self) -> u64 {
         self.stats.requests.lock().values().sum()
     }
 
     /// The prefixes of the `ListObjectsV2` requests so far, and forgets them.
-    pub(crate) fn take_list_prefixes(&self) -> Vec<String> {
+    pub fn take_list_prefixes(&self) -> Vec<String> {
         std::mem::take(&mut *self.stats.list_prefixes.lock())
     }
 
     /// The keys of the `GetObject` requests so far, and forgets them.
-    pub(crate) fn take_get_keys(&self) -> Vec<String> {
+    pub fn take_get_keys(&self) -> Vec<String> {
         std::mem::take(&mut *self.stats.get_keys.lock())
     }
 
     /// The storage class the object was written with (`None` for the default).
-    pub(crate) fn storage_class(&self, key: &str) -> Option<String> {
+    pub fn storage_class(&self, key: &str) -> Option<String> {
         self.stats.storage_classes.lock().get(key).cloned()
     }
 
     /// Answers the next `n` requests with `503 SlowDown`.
-    pub(crate) fn throttle_next(&self, n: u32) {
+    pub fn throttle_next(&self, n: u32) {
         self.stats.fail_next.store(n, Ordering::SeqCst);
     }
 }

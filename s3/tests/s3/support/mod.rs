@@ -1,7 +1,5 @@
 //! Shared test helpers: the loopback S3 server and store builders.
 
-pub(crate) mod server;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,7 +8,7 @@ use playback_s3::{S3Store, S3StoreBuilder};
 use playback_store::{Outcome, Recording};
 use time::OffsetDateTime;
 
-pub(crate) use server::{ACCESS_KEY, SECRET_KEY, TestServer};
+pub(crate) use playback_testkit::s3::{ACCESS_KEY, SECRET_KEY, TestServer};
 
 /// The bucket every test server has.
 pub(crate) const BUCKET: &str = "recordings";
