@@ -1,2 +1,5 @@
-//! The `playback` command line.
-fn main() {}
+//! The `playback` command line; see `playback --help`.
+
+fn main() -> std::process::ExitCode {
+    playback_cli::run(std::env::args_os())
+}
