@@ -42,9 +42,8 @@
 mod file;
 mod update;
 
-#[cfg(test)]
-use self::file::pending_path_of;
 pub use self::file::{PENDING_FORMAT_VERSION, PENDING_SUFFIX, Pending, find};
+pub(crate) use self::file::{pending_path_of, remove, write_atomic};
 pub use self::update::updated_recording;
 pub use crate::error::Error;
 
