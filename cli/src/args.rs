@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cmd::{completions, diff, list, prune, pull, report, show, stats};
+use crate::cmd::{completions, diff, list, prune, pull, report, review, show, stats};
 use crate::output::ColorChoice;
 
 /// Find, read, fetch, compare and prune playback recordings; merge and render reports;
@@ -35,16 +35,25 @@ Environment:
   PLAYBACK_S3_PATH_STYLE  `false` for virtual-hosted URLs with a custom endpoint
   AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE: the AWS chain";
 
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Store and output options";
+
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Global {
     /// A directory store: the folder holding `<category>/<date>/<id>.json`.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub(crate) dir: Option<PathBuf>,
 
     /// An S3 store (feature `s3`): `s3://bucket/prefix`. Credentials, region and
     /// endpoint come from the standard AWS environment.
-    #[arg(long, global = true, value_name = "URL", conflicts_with = "dir")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        conflicts_with = "dir",
+        help_heading = GLOBAL
+    )]
     pub(crate) s3: Option<String>,
 
     /// The store when neither --dir nor --s3 is given: a path or an `s3://` URL.
@@ -53,12 +62,20 @@ pub(crate) struct Global {
         global = true,
         value_name = "PATH|URL",
         env = "PLAYBACK_STORE",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = GLOBAL
     )]
     pub(crate) store: Option<String>,
 
     /// When to colour the output.
-    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        value_name = "WHEN",
+        help_heading = GLOBAL
+    )]
     pub(crate) color: ColorChoice,
 }
 
@@ -80,6 +97,8 @@ pub(crate) enum Command {
     Report(report::ReportCommand),
     /// Delete recordings older than a duration.
     Prune(prune::PruneArgs),
+    /// Accept or reject the changes a `PLAYBACK_UPDATE=new` test run left pending.
+    Review(review::ReviewArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }

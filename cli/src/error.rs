@@ -49,6 +49,15 @@ pub(crate) enum CliError {
     #[error("{count} recording(s) could not be read")]
     Unreadable { count: usize },
 
+    #[error("{0}")]
+    Pending(#[from] playback_harness::Error),
+
+    #[error("review works on a directory of recordings, not on `{url}`")]
+    ReviewNeedsDir { url: String },
+
+    #[error("failed to read the answer: {0}")]
+    Prompt(std::io::Error),
+
     #[error("nothing to render")]
     NothingToRender,
 }
@@ -88,6 +97,13 @@ impl CliError {
             CliError::Unreadable { .. } => {
                 "the warnings above name them; `playback show ID` tells more".into()
             }
+            CliError::Pending(_) => {
+                "pending changes are written by a test run with PLAYBACK_UPDATE=new".into()
+            }
+            CliError::ReviewNeedsDir { .. } => {
+                "pass `--dir` with the directory the tests replay, such as tests/recordings".into()
+            }
+            CliError::Prompt(_) => "pass --accept or --reject when stdin cannot be read".into(),
             CliError::NothingToRender => "pass `--html PATH`, `--junit PATH` or both".into(),
         };
         Some(hint)

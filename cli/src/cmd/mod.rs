@@ -7,5 +7,6 @@ mod listing;
 pub(crate) mod prune;
 pub(crate) mod pull;
 pub(crate) mod report;
+pub(crate) mod review;
 pub(crate) mod show;
 pub(crate) mod stats;

@@ -9,6 +9,7 @@ mod list;
 mod prune;
 mod pull;
 mod report;
+mod review;
 #[cfg(feature = "s3")]
 mod s3;
 mod show;
