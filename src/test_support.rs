@@ -87,7 +87,7 @@ impl Drop for Recorder {
 /// It covers work on the test's thread, including a `#[tokio::test]` (current-thread)
 /// runtime. For operations that run on other threads (a multi-thread runtime, a server
 /// spawned by the test), install the layer globally with `.write_through(true)` instead;
-/// see the README's "Recording a test suite".
+/// see the guide's chapter "Recording a test suite" (`docs/src/recording-a-test-suite.md`).
 ///
 /// ```
 /// use playback::{DirStore, Query, Store};
