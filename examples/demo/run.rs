@@ -12,7 +12,7 @@ mod recordings;
 #[path = "server.rs"]
 mod server;
 #[path = "shop.rs"]
-mod shop;
+pub(crate) mod shop;
 #[path = "traffic.rs"]
 mod traffic;
 

@@ -4,7 +4,7 @@
 //! candidate pricing change.
 
 #[path = "../../examples/demo/run.rs"]
-mod run;
+pub(crate) mod run;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,7 @@ const REQUESTS: usize = 60;
 
 #[test]
 fn demo_loses_no_recording_replays_equal_and_the_candidate_changes_only_quote_totals() {
+    let _candidate = crate::support::candidate_pricing_lock();
     let dir = tempfile::tempdir().unwrap();
     let recordings = dir.path().join("recordings");
     let options = run::Options {

@@ -7,6 +7,8 @@ mod demo;
 mod fanout;
 mod fidelity;
 mod fs;
+#[cfg(feature = "harness")]
+mod harness;
 mod kv;
 mod macros_ui;
 mod operations;

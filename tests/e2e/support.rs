@@ -1,8 +1,8 @@
 //! What the e2e modules share: recording through a real layer into a `MemoryStore`, and
 //! counting the bodies that really ran.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use playback::{
@@ -52,4 +52,16 @@ impl Live {
     pub(crate) fn count(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+}
+
+/// Serializes the tests that switch the demo shop's `CANDIDATE_PRICING`, a
+/// process-global static (`demo` replays with it on, `harness` with it on and off).
+static CANDIDATE_PRICING_LOCK: Mutex<()> = Mutex::new(());
+
+/// Holds the demo shop's candidate pricing for the caller alone while it lives (a
+/// failed test that held it does not block the others).
+pub(crate) fn candidate_pricing_lock() -> MutexGuard<'static, ()> {
+    CANDIDATE_PRICING_LOCK
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
