@@ -83,12 +83,11 @@ pub(crate) fn render(rec: &Recording, paint: Paint) -> String {
         let _ = writeln!(out, "{}", paint.bold(label));
         let _ = writeln!(out, "  {}", compact(&result.to_json()));
     }
-    let _ = writeln!(
-        out,
-        "{} {}",
-        paint.bold("interceptions"),
-        paint.dim(&format!("({}, in call order)", rec.interceptions.len()))
-    );
+    let count = match rec.interceptions.len() {
+        0 => "(none)".to_owned(),
+        n => format!("({n}, in call order)"),
+    };
+    let _ = writeln!(out, "{} {}", paint.bold("interceptions"), paint.dim(&count));
     for (n, i) in rec.interceptions.iter().enumerate() {
         let kind = match i.kind {
             InterceptionKind::Input => "input ",
