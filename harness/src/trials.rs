@@ -53,10 +53,10 @@ fn plan_with_offline(harness: &Harness) -> Result<(Vec<Planned>, Option<String>)
     for (n, err) in listing.unreadable.iter().enumerate() {
         planned.push(Planned {
             name: format!("playback::unreadable::{}", n + 1),
-            kind: Kind::Unreadable(err.to_string()),
+            kind: Kind::Unreadable(with_sources(err)),
         });
     }
-    Ok((planned, listing.offline.map(|e| e.to_string())))
+    Ok((planned, listing.offline.map(|e| with_sources(&e))))
 }
 
 /// What every trial shares.
@@ -97,7 +97,7 @@ pub(crate) fn run(harness: Harness, args: &Arguments) -> RunOutcome {
             }
             (update, Ok(planned))
         }
-        Err(err) => (Update::No, Err(err.to_string())),
+        Err(err) => (Update::No, Err(with_sources(&err))),
     };
     let shared = Arc::new(Shared {
         harness,
@@ -170,7 +170,7 @@ fn replay(
     let loaded = match source.load(id) {
         Ok(loaded) => loaded,
         Err(err) => {
-            let message = format!("recording {id} could not be loaded: {err}");
+            let message = format!("recording {id} could not be loaded: {}", with_sources(&err));
             return (
                 failed_outcome(name, Some(id.clone()), message.clone()),
                 Err(message.into()),
@@ -287,7 +287,10 @@ fn different(
             outcome.message = Some(message);
             return (outcome, Ok(Completion::Completed));
         }
-        Err(err) => message.push_str(&format!("\nthe change could not be written: {err}\n")),
+        Err(err) => message.push_str(&format!(
+            "\nthe change could not be written: {}\n",
+            with_sources(&err)
+        )),
     }
     outcome.message = Some(message.clone());
     (outcome, Err(message.into()))
@@ -318,4 +321,17 @@ fn update_file(
     let original = std::fs::read(file).map_err(Error::io(file, "read"))?;
     let pending = Pending::write(file, &original, name, comparison, updated)?;
     Ok(Written::Pending(pending.pending_path().to_owned()))
+}
+
+/// An error's message followed by its sources': `failed to list `x`: check ...: network
+/// is unreachable`.
+fn with_sources(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
