@@ -85,3 +85,21 @@ fn colours_follow_the_flag_and_no_color() {
         .unwrap();
     assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
 }
+
+#[test]
+fn a_hostile_category_is_refused_before_any_path_is_built() {
+    let (_dir, store) = fixture_store();
+    let run = playback_in(store.root(), &["list", "--category", "../../etc"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid category \"../../etc\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\nhint: categories are plain names"),
+        "{}",
+        run.stderr
+    );
+}
