@@ -1,54 +1,82 @@
-//! `playback review`, over pending files as `PLAYBACK_UPDATE=new` writes them (format
-//! 1.0 of `playback_harness::pending`).
+//! `playback review`, over the pending files a `PLAYBACK_UPDATE=new` run of
+//! `playback_harness` writes next to the recordings it replays.
 
-use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use playback_store::{DirStore, OpResult, Recording, Store};
-use serde_json::json;
+use playback_compare::BoxError;
+use playback_harness::{Arguments, Harness, Update};
+use playback_replay::{Output, Playback, Side};
+use playback_store::{DirStore, InterceptionKind, OpResult, Recording, Store};
+use serde_json::{Value, json};
 
 use crate::support::{checkout, command, playback_in, store_with};
 
-/// A store of three checkouts, each with a pending change of its total.
-fn store_with_pending(dir: &Path) -> (DirStore, Vec<Recording>) {
-    let recordings: Vec<Recording> = (1..=3)
-        .map(|n| {
-            checkout(
-                time::macros::datetime!(2026-01-02 0:00 UTC) + time::Duration::hours(n.into()),
-                n,
-                "acme",
-                2,
-                100,
+/// The code under test after a change: every checkout total is one more than recorded,
+/// the outputs are unchanged.
+fn one_more(rec: &Recording) -> Result<Playback, BoxError> {
+    let outputs: Vec<Output> = rec
+        .interceptions
+        .iter()
+        .filter(|i| i.kind == InterceptionKind::Output)
+        .map(|i| {
+            Output::new(
+                i.alias.clone(),
+                i.invocation,
+                i.args_value(),
+                i.value_json(),
+                i.error,
             )
         })
         .collect();
-    let store = store_with(dir, &recordings);
-    for rec in &recordings {
-        write_pending(&store, rec, 101);
-    }
-    (store, recordings)
+    let result = rec.result.as_ref().map_or(Value::Null, OpResult::to_json);
+    let total = result["Ok"]["total"].as_u64().ok_or("no total")?;
+    let recorded = Side::new(result, false, outputs.clone(), Duration::ZERO);
+    let replayed = Side::new(
+        json!({"Ok": {"total": total + 1}}),
+        false,
+        outputs,
+        Duration::ZERO,
+    );
+    Ok(Playback::new(
+        rec.id.clone(),
+        rec.category.clone(),
+        recorded,
+        replayed,
+        vec![],
+    ))
 }
 
-/// Writes `<id>.json.pending` next to `rec`: its result total becomes `total`.
-fn write_pending(store: &DirStore, rec: &Recording, total: u64) -> PathBuf {
-    let path = store.path_for(rec).unwrap();
-    let current = std::fs::read(&path).unwrap();
-    let mut updated = rec.clone();
-    updated.result = Some(OpResult::Returned {
-        value: serde_json::value::to_raw_value(&json!({"Ok": {"total": total}})).unwrap(),
-        error: false,
-    });
-    let doc = json!({
-        "format_version": "1.0",
-        "recording_id": rec.id,
-        "category": rec.category,
-        "test_name": format!("checkout::{}", &rec.id.as_str()[16..]),
-        "recording_fingerprint": format!("fnv1a64:{:016x}", playback_store::fnv1a(&current)),
-        "differences": [{"path": "/result/Ok/total", "recorded": 100, "replayed": total}],
-        "recording": serde_json::from_slice::<serde_json::Value>(&updated.to_json().unwrap()).unwrap(),
-    });
-    let pending = PathBuf::from(format!("{}.pending", path.display()));
-    std::fs::write(&pending, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-    pending
+/// Replays the store as tests with `PLAYBACK_UPDATE=new`: each changed recording gets
+/// its pending file.
+fn run_tests_with_update_new(store: &DirStore) {
+    // libtest-mimic prints past the test's output capture: into a log file instead.
+    let log = store.root().with_extension("log");
+    let log = log.to_str().expect("UTF-8 temp path");
+    let outcome = Harness::new()
+        .dir(store.root())
+        .player(one_more)
+        .update(Update::New)
+        .run_with_args(&Arguments::from_iter([
+            "recordings",
+            "--quiet",
+            "--logfile",
+            log,
+        ]));
+    assert!(!outcome.failed().is_empty(), "the changed recordings fail");
+}
+
+/// A store of three checkouts with total 100, each with a pending change to 101.
+fn store_with_pending(dir: &std::path::Path) -> (DirStore, Vec<Recording>) {
+    let recordings: Vec<Recording> = (1..=3)
+        .map(|n| {
+            let at = time::macros::datetime!(2026-01-02 0:00 UTC) + time::Duration::hours(n.into());
+            checkout(at, n, "acme", 2, 100)
+        })
+        .collect();
+    let store = store_with(dir, &recordings);
+    run_tests_with_update_new(&store);
+    assert_eq!(pending_count(&store), 3);
+    (store, recordings)
 }
 
 fn total_of(store: &DirStore, rec: &Recording) -> serde_json::Value {
@@ -166,7 +194,7 @@ fn review_of_a_clean_directory_succeeds_and_a_stale_change_is_an_error() {
         )
     );
 
-    write_pending(&store, &rec, 150);
+    run_tests_with_update_new(&store);
     let mut edited = rec.clone();
     edited.metadata.insert("edited".into(), json!(true));
     store.put(&edited).unwrap();
