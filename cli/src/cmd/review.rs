@@ -78,7 +78,8 @@ pub(crate) fn run(global: &Global, args: &ReviewArgs) -> Result<u8, CliError> {
     } else if args.reject {
         apply_all(&changes, Answer::Reject)?
     } else if args.interactive || std::io::stdin().is_terminal() {
-        ask_each(&changes, color, &mut std::io::stdin().lock())?
+        let echo = !std::io::stdin().is_terminal();
+        ask_each(&changes, color, echo, &mut std::io::stdin().lock())?
     } else {
         for change in &changes {
             print(&format!("{}\n", change.render(color)));
@@ -129,7 +130,10 @@ fn apply(change: &Pending, answer: Answer, tally: &mut Tally) -> Result<(), CliE
             tally.rejected += 1;
             print(&format!("rejected {name}\n"));
         }
-        Answer::Skip | Answer::Quit => tally.left += 1,
+        Answer::Skip | Answer::Quit => {
+            tally.left += 1;
+            print(&format!("left {name} pending\n"));
+        }
     }
     Ok(())
 }
@@ -142,9 +146,14 @@ fn apply_all(changes: &[Pending], answer: Answer) -> Result<Tally, CliError> {
     Ok(tally)
 }
 
-/// Shows each change and applies the answer read from `input`; at the end of the
-/// input the rest stay pending.
-fn ask_each(changes: &[Pending], color: bool, input: &mut dyn BufRead) -> Result<Tally, CliError> {
+/// Shows each change and applies the answer read from `input` (printed back when
+/// `echo`, as a terminal would); at the end of the input the rest stay pending.
+fn ask_each(
+    changes: &[Pending],
+    color: bool,
+    echo: bool,
+    input: &mut dyn BufRead,
+) -> Result<Tally, CliError> {
     let mut tally = Tally::default();
     let mut sticky: Option<Answer> = None;
     for (n, change) in changes.iter().enumerate() {
@@ -157,7 +166,7 @@ fn ask_each(changes: &[Pending], color: bool, input: &mut dyn BufRead) -> Result
                     changes.len(),
                     change.render(color)
                 ));
-                let answer = prompt(input)?;
+                let answer = prompt(input, echo)?;
                 if matches!(answer, Answer::AcceptAll | Answer::RejectAll | Answer::Quit) {
                     sticky = Some(answer);
                 }
@@ -170,7 +179,7 @@ fn ask_each(changes: &[Pending], color: bool, input: &mut dyn BufRead) -> Result
 }
 
 /// Asks until the answer is one of the letters; the end of the input quits.
-fn prompt(input: &mut dyn BufRead) -> Result<Answer, CliError> {
+fn prompt(input: &mut dyn BufRead, echo: bool) -> Result<Answer, CliError> {
     loop {
         print("accept [a], reject [r], skip [s], accept all [A], reject all [R], quit [q]? ");
         let _ = std::io::stdout().flush();
@@ -178,6 +187,9 @@ fn prompt(input: &mut dyn BufRead) -> Result<Answer, CliError> {
         if input.read_line(&mut line).map_err(CliError::Prompt)? == 0 {
             print("\n");
             return Ok(Answer::Quit);
+        }
+        if echo {
+            print(&format!("{}\n", line.trim_end()));
         }
         let answer = match line.trim() {
             "a" | "y" | "accept" => Answer::Accept,
