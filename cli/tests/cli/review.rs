@@ -143,6 +143,11 @@ fn review_asks_about_each_change_in_turn() {
         "the change's diff: {stdout}"
     );
     assert!(
+        stdout.contains("? a\naccepted checkout::"),
+        "answers echoed: {stdout}"
+    );
+    assert!(stdout.contains("? s\nleft checkout::"), "{stdout}");
+    assert!(
         stdout.ends_with("accepted 1, rejected 1, left pending 1\n"),
         "{stdout}"
     );
