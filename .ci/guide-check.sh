@@ -7,8 +7,9 @@
 #
 # Installs mdBook with cargo when the pinned version is missing, once; later runs find it
 # in ~/.cargo/bin. Without default features (no `serve`, `watch` or `search`: none is
-# needed to build the book, and they bring tokio, axum and notify) the install took 2 min
-# 17 s on a 2-core machine (151 s of CPU), and 3 min 38 s while other builds shared it.
+# needed to build the book, and they bring tokio, axum and notify) the install takes
+# 150-220 s of CPU: 2 min 17 s on a 2-core machine, up to 6 min 47 s while other builds
+# shared it (load average 5).
 # Fails on any mdBook error or warning, on a chapter missing from SUMMARY.md or from
 # src/guide.rs (whose doctests run the chapters' code), and on a broken relative link or
 # anchor in docs/src/*.md and README.md.
