@@ -46,9 +46,16 @@ struct WhenReplayFails;
 #[doc = include_str!("../docs/src/replay-async.md")]
 struct ReplayAsync;
 
+#[cfg(feature = "harness")]
+#[doc = include_str!("../docs/src/recordings-as-tests.md")]
+struct RecordingsAsTests;
+
 #[cfg(feature = "compare")]
 #[doc = include_str!("../docs/src/comparing.md")]
 struct Comparing;
+
+#[doc = include_str!("../docs/src/cli.md")]
+struct Cli;
 
 #[cfg(feature = "s3")]
 #[doc = include_str!("../docs/src/s3.md")]
