@@ -68,6 +68,10 @@ pub use playback_compare::{
     Problem, Progress, REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio,
     SummaryOptions, Tuning, Verdict, result_and_outputs,
 };
+/// Each recording as a cargo test, with a review workflow: see the guide's chapter
+/// "Recordings as tests".
+#[cfg(feature = "harness")]
+pub use playback_harness as harness;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
 pub use playback_layer::{
@@ -82,10 +86,6 @@ pub use playback_replay::{
     Replayer, Side, Unused, replay, replay_async, replay_layer, replay_recording,
     replay_recording_async,
 };
-/// Each recording as a cargo test, with a review workflow: see the guide's chapter
-/// "Recordings as tests".
-#[cfg(feature = "harness")]
-pub use playback_harness as harness;
 #[cfg(feature = "s3")]
 pub use playback_s3::{S3Error, S3ErrorKind, S3Store, S3StoreBuilder, Sampler};
 pub use playback_store::{
