@@ -26,7 +26,9 @@
 //!   `--include-ignored`, `--test-threads` and `--format` behave as libtest's, so
 //!   `cargo nextest run` works unchanged, partitions included.
 //! - **Cheap listing, lazy loading**: listing reads only the store's summaries; a
-//!   recording is loaded, replayed and compared only when its test runs.
+//!   recording is loaded, replayed and compared only when its test runs. A process
+//!   that runs one test by name (`--exact <category>::<short id>`, as nextest runs
+//!   each test) reads the names in that category's folder and that one file only.
 //! - **A failing test prints what the Equalizer prints** for its recording
 //!   ([`playback_compare::Comparison::render`]): the JSON-pointer path of each
 //!   difference with a line diff (coloured on a terminal, never with `NO_COLOR`), or

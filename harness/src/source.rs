@@ -1,11 +1,15 @@
 //! Where the recordings come from: a directory, or any store through a local cache.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use playback_store::{DirStore, Query, Recording, RecordingId, Store, StoreError, Summary};
+use playback_store::{
+    DirStore, Query, Recording, RecordingId, Store, StoreError, Summary, validate_category,
+};
 
 use crate::error::Error;
+use crate::names::SHORT_ID_LEN;
 
 /// The default cache of recordings fetched from a store, relative to the package root
 /// (where `cargo test` runs a test binary).
@@ -89,6 +93,60 @@ impl Source {
         }
     }
 
+    /// The one recording a test named `<category>::<short id>` stands for, found
+    /// without listing the store: the file names of the category's folder give the
+    /// ids, and only the file whose id ends with `short` is read. This is what makes a
+    /// test process that runs one test (nextest's `--exact NAME`) cheap.
+    ///
+    /// `None` whenever the answer could differ from the full listing's, so the caller
+    /// lists everything: not a directory source, a query with a limit, a short id that
+    /// is not exactly [`SHORT_ID_LEN`] long or that two files of the category share, a
+    /// recording named from its metadata, one the query does not match, or any error.
+    pub(crate) fn find_short_id(
+        &self,
+        query: &Query,
+        name_key: &str,
+        category: &str,
+        short: &str,
+    ) -> Option<Summary> {
+        let Source::Dir(root) = self else { return None };
+        if query.get_limit().is_some()
+            || short.len() != SHORT_ID_LEN
+            || validate_category(category).is_err()
+        {
+            return None;
+        }
+        let mut found = None;
+        for day in fs::read_dir(root.join(category)).ok()? {
+            let day = day.ok()?;
+            if !day.file_type().ok()?.is_dir() || !is_day_name(&day.file_name()) {
+                continue;
+            }
+            for file in fs::read_dir(day.path()).ok()? {
+                let file = file.ok()?;
+                if !file.file_type().ok()?.is_file() {
+                    continue;
+                }
+                let name = file.file_name();
+                let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                    continue;
+                };
+                if !stem.starts_with('.') && stem.ends_with(short) {
+                    if found.is_some() {
+                        return None; // shared: the full listing lengthens both names
+                    }
+                    found = Some(file.path());
+                }
+            }
+        }
+        let summary = read_summary(&found?)?;
+        let named = summary
+            .metadata
+            .get(name_key)
+            .is_some_and(|v| v.is_string());
+        (summary.category == category && !named && query.matches(&summary)).then_some(summary)
+    }
+
     /// Loads one listed recording: from the directory, or from the cache, fetching it
     /// from the store into the cache the first time.
     pub(crate) fn load(&self, id: &RecordingId) -> Result<Loaded, Error> {
@@ -138,4 +196,25 @@ fn split(entries: Vec<Result<Summary, StoreError>>, offline: Option<StoreError>)
         unreadable,
         offline,
     }
+}
+
+fn read_summary(path: &Path) -> Option<Summary> {
+    let bytes = fs::read(path).ok()?;
+    let recording = Recording::from_json_at(&bytes, &path.display().to_string()).ok()?;
+    let stem = path.file_stem()?.to_str()?;
+    (recording.id.as_str() == stem).then(|| recording.summary())
+}
+
+/// Whether a folder name has the shape of `DirStore`'s day folders, `YYYY-MM-DD`.
+fn is_day_name(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| {
+        n.len() == 10
+            && n.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    })
 }

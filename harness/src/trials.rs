@@ -31,11 +31,36 @@ enum Kind {
 
 /// The tests of `harness`, from its listing alone.
 pub(crate) fn plan(harness: &Harness) -> Result<Vec<Planned>, Error> {
-    Ok(plan_with_offline(harness)?.0)
+    Ok(plan_with_offline(harness, None)?.0)
 }
 
-fn plan_with_offline(harness: &Harness) -> Result<(Vec<Planned>, Option<String>), Error> {
+/// The one test `--exact <category>::<short id>` selects, when it can be found without
+/// listing every recording (see `Source::find_short_id`).
+fn plan_exact(harness: &Harness, args: &Arguments) -> Option<Planned> {
+    let name = args
+        .filter
+        .as_deref()
+        .filter(|_| args.exact && args.skip.is_empty())?;
+    let (category, short) = name.split_once("::")?;
+    let source = harness.source.as_ref()?;
+    let summary = source.find_short_id(&harness.query, &harness.name_key, category, short)?;
+    Some(Planned {
+        name: name.to_owned(),
+        kind: Kind::Recording {
+            id: summary.id,
+            incomplete: summary.outcome == Outcome::Incomplete,
+        },
+    })
+}
+
+fn plan_with_offline(
+    harness: &Harness,
+    args: Option<&Arguments>,
+) -> Result<(Vec<Planned>, Option<String>), Error> {
     let source = harness.source.as_ref().ok_or(Error::NoSource)?;
+    if let Some(one) = args.and_then(|args| plan_exact(harness, args)) {
+        return Ok((vec![one], None));
+    }
     let listing = source.list(&harness.query)?;
     let names = test_names(&listing.summaries, &harness.name_key);
     let mut planned: Vec<Planned> = listing
@@ -86,7 +111,7 @@ pub(crate) fn run(harness: Harness, args: &Arguments) -> RunOutcome {
     let setup = harness
         .update
         .map_or_else(Update::from_env, Ok)
-        .and_then(|update| plan_with_offline(&harness).map(|p| (update, p)));
+        .and_then(|update| plan_with_offline(&harness, Some(args)).map(|p| (update, p)));
     let (update, planned) = match setup {
         Ok((update, (planned, offline))) => {
             if let Some(err) = offline {

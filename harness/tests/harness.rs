@@ -176,6 +176,48 @@ fn filters_exact_skip_and_nocapture_behave_as_libtest() {
 }
 
 #[test]
+fn exact_finds_its_one_recording_without_reading_the_others() {
+    let f = Fixture::new();
+    // a sibling that cannot be read: a full listing makes it a test of its own
+    let corrupt = f.put(&recording("price", "01KE4F9ZQE0000000000000007", 1, 2));
+    fs::write(&corrupt, "{ truncated").unwrap();
+
+    let (outcome, _) = run(f.harness(2), &["--exact", "price::0000000001"]);
+    assert_eq!(outcome.passed(), ["price::0000000001"]);
+    assert_eq!(
+        outcome.conclusion.num_filtered_out, 0,
+        "nothing else was listed"
+    );
+    assert_eq!(f.replays(), 1);
+    // with --skip the harness lists everything, and the result is the same
+    let (outcome, _) = run(
+        f.harness(2),
+        &["--exact", "price::0000000001", "--skip", "x"],
+    );
+    assert_eq!(outcome.passed(), ["price::0000000001"]);
+    assert_eq!(outcome.conclusion.num_filtered_out, 4);
+
+    // names the full listing would not give select nothing, as libtest's --exact does
+    f.put(&recording("price", "01KE4F9ZQE1000000000000002", 3, 2)); // collides with ..0002
+    let mut named = recording("quote", "01KE4F9ZQE0000000000000009", 3, 2);
+    named.metadata.insert("test_name".into(), json!("usd"));
+    f.put(&named);
+    for name in ["price::0000000002", "quote::0000000009", "nope::0000000001"] {
+        let (outcome, _) = run(f.harness(2), &["--exact", name]);
+        assert!(outcome.tests.is_empty(), "{name}: {:?}", outcome.tests);
+    }
+    let (outcome, _) = run(f.harness(2), &["--exact", "quote::usd"]);
+    assert_eq!(outcome.passed(), ["quote::usd"]);
+    let (outcome, _) = run(
+        f.harness(2).query(Query::category("quote")),
+        &["--exact", "price::0000000001"],
+    );
+    assert!(outcome.tests.is_empty());
+    let (outcome, _) = run(f.harness(2), &["--exact", "price::0000000000000002"]);
+    assert_eq!(outcome.passed(), ["price::0000000000000002"]);
+}
+
+#[test]
 fn incomplete_recordings_are_ignored_tests_replayed_with_ignored() {
     let f = Fixture::new();
     let mut cut = recording("price", "01KE4F9ZQE0000000000000005", 4, 2);
