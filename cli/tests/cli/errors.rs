@@ -103,3 +103,15 @@ fn a_hostile_category_is_refused_before_any_path_is_built() {
         run.stderr
     );
 }
+
+#[cfg(not(feature = "s3"))]
+#[test]
+fn s3_without_the_feature_says_how_to_get_it() {
+    let run = playback(&["list", "--s3", "s3://bucket/prefix"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: this playback was built without S3 support, so it cannot open `s3://bucket/prefix`\n\
+         hint: install with S3 support: `cargo install --path cli --features s3`\n"
+    );
+}
