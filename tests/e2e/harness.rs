@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use playback::harness::{Arguments, Harness, RunOutcome, TestResult, Update, pending};
-use playback::{DirStore, InterceptionKind, OpResult, Query, Recording, RecordingId, Store};
+use playback::{
+    DirStore, InterceptionKind, OpResult, Query, Recording, RecordingId, Replayer, Status, Store,
+};
 
 use crate::demo::run::shop;
 use crate::support::candidate_pricing_lock;
@@ -34,6 +36,15 @@ impl Fixtures {
 
     /// Runs every test of the copy, with the candidate pricing on or off.
     fn run(&self, candidate: bool, update: Update) -> (RunOutcome, String) {
+        self.run_with(candidate, update, shop::replayer())
+    }
+
+    fn run_with(
+        &self,
+        candidate: bool,
+        update: Update,
+        replayer: Replayer,
+    ) -> (RunOutcome, String) {
         shop::CANDIDATE_PRICING.store(candidate, Ordering::SeqCst);
         let log = self.dir.path().join("libtest.log");
         let args = Arguments::from_iter([
@@ -45,7 +56,7 @@ impl Fixtures {
         ]);
         let outcome = Harness::new()
             .dir(self.recordings())
-            .replayer(shop::replayer())
+            .replayer(replayer)
             .update(update)
             .run_with_args(&args);
         shop::CANDIDATE_PRICING.store(false, Ordering::SeqCst);
@@ -289,6 +300,27 @@ fn update_always_accepts_the_changes_at_once() {
 
     let (outcome, log) = fixtures.run(true, Update::No);
     assert_eq!(outcome.failed(), Vec::<&str>::new(), "{log}");
+}
+
+#[test]
+fn a_replay_that_fails_prints_the_replay_error_and_its_fix_and_is_never_updated() {
+    let _candidate = candidate_pricing_lock();
+    let fixtures = Fixtures::new();
+    let count = fixtures.all().len();
+    // the shop's operations take a `&Shop`, which this replayer does not provide
+    let (outcome, log) = fixtures.run_with(true, Update::New, Replayer::new());
+    assert_eq!(outcome.failed().len(), count, "{log}");
+    for t in &outcome.tests {
+        assert_eq!(t.status, Status::Failed);
+        let message = t.message.as_deref().unwrap();
+        assert!(message.starts_with("failed  "), "{message}");
+        assert!(message.contains("and none is provided"), "{message}");
+        assert!(
+            message.contains("to go on: replay with `Replayer::new().provide("),
+            "{message}"
+        );
+    }
+    assert!(pending::find(fixtures.recordings()).unwrap().is_empty());
 }
 
 fn total(rec: &Recording) -> u64 {
