@@ -40,6 +40,9 @@
 //!   can call an operation by itself.
 //! - `compare` (default, implies `replay`): compare replays in bulk (`Equalizer`,
 //!   `Studio`, `JsonDiff`, terminal, JSON, JUnit and HTML reports).
+//! - `harness` (implies `compare`): `playback::harness`, each recording as a cargo test
+//!   (libtest-mimic), with the `PLAYBACK_UPDATE` review workflow. Off by default; see the
+//!   guide's chapter "Recordings as tests".
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
 //! - `tokio`: `playback::fs::tokio`, async file interceptions over `tokio::fs`. Off by
 //!   default.
