@@ -20,7 +20,7 @@
 //!
 //! `recording_fingerprint` identifies the recording file the change was computed
 //! against: accepting a change to a file that changed since fails with
-//! [`Error::StalePending`](crate::Error::StalePending) instead of losing that edit.
+//! [`Error::StalePending`] instead of losing that edit.
 //!
 //! What accepting means for a recording is written down at [`updated_recording`]: the
 //! expected outputs (the operation's result, the output calls' arguments) become the
