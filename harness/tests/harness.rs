@@ -579,3 +579,50 @@ fn update_modes_parse_from_their_names() {
     );
     let _ = Path::new("");
 }
+
+/// Set in the child process of [`playback_update_is_read_from_the_environment`]: the
+/// recordings directory it runs the harness on.
+const CHILD_DIR: &str = "PLAYBACK_HARNESS_TEST_DIR";
+
+#[test]
+fn playback_update_is_read_from_the_environment() {
+    if let Ok(root) = std::env::var(CHILD_DIR) {
+        // The child: no `.update(..)`, so the mode comes from PLAYBACK_UPDATE.
+        let harness = Harness::new().dir(&root).player(player(3, Arc::default()));
+        let (outcome, _) = run(harness, &["--skip", "broken"]);
+        let failed = outcome.failed().join("\n");
+        fs::write(PathBuf::from(root).with_file_name("failed.txt"), failed).unwrap();
+        return;
+    }
+    // The parent runs this same test again in a child process, with the variable set
+    // there only.
+    let child = |f: &Fixture, mode: &str| {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "playback_update_is_read_from_the_environment",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, f.root())
+            .env("PLAYBACK_UPDATE", mode)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{mode}: {status}");
+        fs::read_to_string(f.dir.path().join("failed.txt")).unwrap()
+    };
+
+    let f = Fixture::new();
+    let all = "price::0000000001\nprice::0000000002\nquote::0000000003";
+    assert_eq!(child(&f, "no"), all);
+    assert!(pending::find(f.root()).unwrap().is_empty());
+    assert_eq!(child(&f, "new"), all);
+    assert_eq!(pending::find(f.root()).unwrap().len(), 3);
+    assert_eq!(child(&f, "always"), "");
+    assert!(pending::find(f.root()).unwrap().is_empty());
+    assert_eq!(child(&f, "always"), "", "accepted: it passes now");
+
+    let f = Fixture::new();
+    assert_eq!(child(&f, "sometimes"), "playback::setup");
+    assert!(pending::find(f.root()).unwrap().is_empty());
+}
