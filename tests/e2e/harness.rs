@@ -271,6 +271,13 @@ fn accepting_the_pending_changes_makes_every_test_pass_and_keeps_the_inputs() {
         if expected.contains(id) {
             let (old, new) = (total(rec), total(now));
             assert_eq!(new, old - 1, "{id}");
+            // the file changed at that number only: a fixture's diff shows just the change
+            let before = String::from_utf8(bytes_before[&path].clone()).unwrap();
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                before.replacen(&format!("\"total\":{old}"), &format!("\"total\":{new}"), 1),
+                "{id}"
+            );
         } else {
             assert_eq!(fs::read(&path).unwrap(), bytes_before[&path], "{id}");
         }

@@ -40,6 +40,7 @@
 //! ```
 
 mod file;
+mod ordered;
 mod update;
 
 pub use self::file::{PENDING_FORMAT_VERSION, PENDING_SUFFIX, Pending, find};

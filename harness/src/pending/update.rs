@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use playback_replay::{Output, Playback};
 use playback_store::{Interception, InterceptionKind, OpResult, Outcome, Recording};
 use serde_json::Value;
-use serde_json::value::{RawValue, to_raw_value};
+use serde_json::value::RawValue;
+
+use super::ordered::raw_like;
 
 use crate::error::Error;
 
@@ -60,8 +62,9 @@ use crate::error::Error;
 /// ```
 pub fn updated_recording(original: &Recording, playback: &Playback) -> Result<Recording, Error> {
     let replayed = playback.replayed();
-    let raw = |v: &Value| {
-        to_raw_value(v).map_err(|e| Error::Update {
+    // In the recorded value's key order, so only what changed shows in a diff.
+    let raw = |v: &Value, recorded: Option<&RawValue>| {
+        raw_like(v, recorded).map_err(|e| Error::Update {
             id: original.id.to_string(),
             reason: format!("a replayed value does not serialize: {e}"),
         })
@@ -73,7 +76,7 @@ pub fn updated_recording(original: &Recording, playback: &Playback) -> Result<Re
         let new = match panic_message(result, replayed.is_error()) {
             Some(message) => OpResult::Panicked { message },
             None => OpResult::Returned {
-                value: raw(result)?,
+                value: raw(result, recorded_value(original.result.as_ref()))?,
                 error: replayed.is_error(),
             },
         };
@@ -111,7 +114,7 @@ pub fn updated_recording(original: &Recording, playback: &Playback) -> Result<Re
         matched.insert((out.alias.as_str(), out.invocation));
         let mut kept = i.clone();
         if i.args_value() != out.args {
-            kept.args = Some(raw(&out.args)?);
+            kept.args = Some(raw(&out.args, i.args.as_deref())?);
         }
         interceptions.push(kept);
     }
@@ -126,15 +129,23 @@ pub fn updated_recording(original: &Recording, playback: &Playback) -> Result<Re
 
 fn new_output(
     out: &Output,
-    raw: &impl Fn(&Value) -> Result<Box<RawValue>, Error>,
+    raw: &impl Fn(&Value, Option<&RawValue>) -> Result<Box<RawValue>, Error>,
 ) -> Result<Interception, Error> {
     Ok(Interception::output(
         out.alias.clone(),
         out.invocation,
-        raw(&out.args)?,
-        raw(&out.value)?,
+        raw(&out.args, None)?,
+        raw(&out.value, None)?,
         out.error,
     ))
+}
+
+/// The recorded return value, as text.
+fn recorded_value(result: Option<&OpResult>) -> Option<&RawValue> {
+    match result? {
+        OpResult::Returned { value, .. } => Some(value),
+        _ => None,
+    }
 }
 
 /// The message of a side's `{"panic": message}` result.
@@ -151,7 +162,7 @@ mod tests {
     use std::time::Duration;
 
     fn raw(v: Value) -> Box<RawValue> {
-        to_raw_value(&v).unwrap()
+        serde_json::value::to_raw_value(&v).unwrap()
     }
 
     fn playback(rec: &Recording, result: Value, error: bool, outputs: Vec<Output>) -> Playback {
