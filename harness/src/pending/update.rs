@@ -30,7 +30,9 @@ use crate::error::Error;
 /// - **everything else is kept byte for byte**: the inputs (their keys and values, so
 ///   the recording still replays), the operation's arguments, the id, the category,
 ///   the operation alias, `recorded_at`, the duration, the metadata and the format
-///   version. An output whose arguments did not change keeps its exact bytes too.
+///   version. An output whose arguments did not change keeps its exact bytes too, and
+///   a changed value is written with the recorded value's key order, so the file's
+///   diff shows only the values that changed.
 ///
 /// So the updated recording replays as before and now compares `Equal` on the code
 /// that produced `playback`.
