@@ -125,7 +125,9 @@ impl Harness {
     /// Takes the recordings from any store (S3 included), listing them with the
     /// [`Harness::query`] and fetching each one the first time a test needs it into a
     /// local `DirStore` cache ([`Harness::cache_dir`], by default
-    /// `target/playback/cache`). A cached recording is never fetched again.
+    /// `target/playback/cache`). A cached recording is never fetched again, and a test
+    /// run by name (`--exact <category>::<short id>`, as nextest runs each test) whose
+    /// recording is cached runs without listing the store.
     ///
     /// Offline: when the store cannot be listed, the harness lists the cache with the
     /// same query instead (saying so on stderr), so the recordings fetched before still

@@ -98,8 +98,11 @@ impl Source {
     /// ids, and only the file whose id ends with `short` is read. This is what makes a
     /// test process that runs one test (nextest's `--exact NAME`) cheap.
     ///
+    /// For a store source, the cache is searched: a test whose recording was fetched
+    /// before runs without listing the store at all.
+    ///
     /// `None` whenever the answer could differ from the full listing's, so the caller
-    /// lists everything: not a directory source, a query with a limit, a short id that
+    /// lists everything: a query with a limit, a short id that
     /// is not exactly [`SHORT_ID_LEN`] long or that two files of the category share, a
     /// recording named from its metadata, one the query does not match, or any error.
     pub(crate) fn find_short_id(
@@ -109,7 +112,11 @@ impl Source {
         category: &str,
         short: &str,
     ) -> Option<Summary> {
-        let Source::Dir(root) = self else { return None };
+        let root = match self {
+            Source::Dir(root) => root.clone(),
+            // A cached recording is the store's: recordings never change once written.
+            Source::Store { .. } => self.cache_dir(),
+        };
         if query.get_limit().is_some()
             || short.len() != SHORT_ID_LEN
             || validate_category(category).is_err()

@@ -17,6 +17,7 @@ struct Flaky {
     inner: MemoryStore,
     offline: AtomicBool,
     gets: AtomicUsize,
+    lists: AtomicUsize,
 }
 
 impl Flaky {
@@ -46,6 +47,7 @@ impl Store for Flaky {
     }
     fn list(&self, query: &Query) -> Result<Vec<Result<Summary, StoreError>>, StoreError> {
         self.check()?;
+        self.lists.fetch_add(1, Ordering::SeqCst);
         self.inner.list(query)
     }
 }
@@ -75,6 +77,11 @@ fn a_store_source_fetches_each_recording_once_into_the_cache_and_runs_offline_fr
     let (outcome, _) = run(harness(2), &[]);
     assert_eq!(outcome.passed(), ["price::0000000001"]);
     assert_eq!(store.gets.load(Ordering::SeqCst), 1, "fetched once");
+    assert_eq!(store.lists.load(Ordering::SeqCst), 2);
+    // one test by name, already cached: the store is not even listed
+    let (outcome, _) = run(harness(2), &["--exact", "price::0000000001"]);
+    assert_eq!(outcome.passed(), ["price::0000000001"]);
+    assert_eq!(store.lists.load(Ordering::SeqCst), 2);
     assert_eq!(
         DirStore::new(&cache)
             .unwrap()
