@@ -174,6 +174,44 @@ impl<T> NotDeserializable for &ArgOf<T> {
 
 pub(crate) type SyncFactory = dyn Fn(&Recording) -> Result<(), StoreError> + Send + Sync;
 type AsyncFactory = dyn Fn(&Recording) -> Result<LocalFuture, StoreError> + Send + Sync;
+type ClaimFn = dyn Fn(&Recording) -> Option<Result<LocalFuture, StoreError>> + Send + Sync;
+
+/// A factory registered with
+/// [`Replayer::register_claim_async`](crate::Replayer::register_claim_async): it claims
+/// the recordings it can replay, whatever their category (an HTTP or gRPC service that
+/// replays a recording by sending its request through itself).
+#[derive(Clone)]
+pub(crate) struct Claim {
+    pub(crate) name: String,
+    pub(crate) run: Arc<ClaimFn>,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Claim {
+    pub(crate) fn new<F, Fut>(name: String, f: F) -> Self
+    where
+        F: Fn(&Recording) -> Option<Result<Fut, StoreError>> + Send + Sync + 'static,
+        Fut: Future + 'static,
+    {
+        Claim {
+            name,
+            run: Arc::new(move |rec| {
+                let fut = match f(rec)? {
+                    Ok(fut) => fut,
+                    Err(e) => return Some(Err(e)),
+                };
+                Some(Ok(Box::pin(async move {
+                    let _ = fut.await;
+                }) as LocalFuture))
+            }),
+        }
+    }
+}
 
 /// A factory registered by hand with [`Replayer::register`](crate::Replayer::register).
 #[derive(Clone)]
@@ -224,10 +262,12 @@ pub(crate) enum Start {
 }
 
 /// Finds how to start the recording's operation: a factory registered on the replayer
-/// first, then the operations registered at compile time (the one whose alias is the
-/// recording's operation first, then any of the same category).
+/// for its category first, then a claim that takes it, then the operations registered
+/// at compile time (the one whose alias is the recording's operation first, then any of
+/// the same category).
 pub(crate) fn start(
     factories: &std::collections::HashMap<String, Factory>,
+    claims: &[Claim],
     providers: &Providers,
     rec: &Recording,
 ) -> Result<Start, ReplayError> {
@@ -236,6 +276,9 @@ pub(crate) fn start(
             Factory::Sync(f) => Ok(Start::Factory(f.clone())),
             Factory::Async(f) => f(rec).map(Start::Future).map_err(ReplayError::from),
         };
+    }
+    if let Some(claimed) = claims.iter().find_map(|c| (c.run)(rec)) {
+        return claimed.map(Start::Future).map_err(ReplayError::from);
     }
     let mut found: Option<&Registration> = None;
     for r in inventory::iter::<Registration> {
@@ -253,6 +296,7 @@ pub(crate) fn start(
             .into_iter()
             .map(|r| r.category)
             .chain(factories.keys().map(String::as_str))
+            .chain(claims.iter().map(|c| c.name.as_str()))
             .collect();
         registered.sort_unstable();
         registered.dedup();

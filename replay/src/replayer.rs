@@ -14,8 +14,8 @@ use crate::error::ReplayError;
 use crate::playback::Playback;
 use crate::provider::{self, Guarded};
 use crate::providers::Providers;
-use crate::registry::{self, Factory, Start};
-use crate::session::{Config, Ended, Session};
+use crate::registry::{self, Claim, Factory, Start};
+use crate::session::{Config, Ended, InputOverride, Session};
 
 /// Replay settings, factories for operations that cannot register themselves, and the
 /// replay entry points.
@@ -43,6 +43,7 @@ use crate::session::{Config, Ended, Session};
 pub struct Replayer {
     config: Arc<Config>,
     factories: Arc<HashMap<String, Factory>>,
+    claims: Arc<Vec<Claim>>,
     providers: Arc<Providers>,
 }
 
@@ -53,7 +54,12 @@ impl std::fmt::Debug for Replayer {
             .field("strict", &self.config.strict)
             .field("fail_on_stale_signature", &self.config.fail_on_stale)
             .field("fallbacks", &self.config.fallbacks)
+            .field(
+                "overrides",
+                &self.config.overrides.keys().collect::<Vec<_>>(),
+            )
             .field("factories", &self.factories.keys().collect::<Vec<_>>())
+            .field("claims", &self.claims)
             .field("providers", &self.providers)
             .finish()
     }
@@ -138,6 +144,42 @@ impl Replayer {
         self
     }
 
+    /// Answers the input call site `alias` with `answer(key)` instead of the recording,
+    /// whenever it returns `Some` (`None`: the recording answers, as usual). The key is
+    /// the call's arguments as JSON (`null` for `playback::value`). The recorded
+    /// interception for that key, if there is one, counts as used. This is how a
+    /// scenario matrix (`playback::matrix`) feeds a setting to the code under test: a
+    /// call site that reads the setting (`playback::value("shop::rounding", ..)`, or an
+    /// input with `on_missing = "default"` for recordings made before it existed) gets
+    /// the walk's option.
+    ///
+    /// ```
+    /// use playback_store::Recording;
+    /// fn checkout() -> u64 {
+    ///     let span = tracing::info_span!("checkout", playback = "operation");
+    ///     let _entered = span.enter();
+    ///     playback_layer::value("shop::rate_percent", || 100u64) * 10
+    /// }
+    /// let rec = Recording::builder("checkout").build(); // no recorded value at all
+    /// let replayer = playback_replay::Replayer::new().override_input("shop::rate_percent", |_key| Some(50u64));
+    /// let playback = replayer.replay(&rec, checkout)?;
+    /// assert_eq!(playback.replayed().result(), &serde_json::json!(500));
+    /// # Ok::<(), playback_replay::ReplayError>(())
+    /// ```
+    pub fn override_input<F, V>(mut self, alias: impl Into<String>, answer: F) -> Self
+    where
+        F: Fn(&serde_json::Value) -> Option<V> + Send + Sync + 'static,
+        V: serde::Serialize,
+    {
+        let answer = move |key: &serde_json::Value| {
+            answer(key).and_then(|v| serde_json::value::to_raw_value(&v).ok())
+        };
+        Arc::make_mut(&mut self.config)
+            .overrides
+            .insert(alias.into(), InputOverride(Arc::new(answer)));
+        self
+    }
+
     /// Registers how [`Replayer::replay_recording`] calls the operations of `category`:
     /// for methods (they need a `self`) and operations with skipped arguments, which
     /// cannot register themselves. The factory reads the arguments it needs with
@@ -192,6 +234,28 @@ impl Replayer {
         self
     }
 
+    /// Registers an async factory that claims recordings by what they are rather than by
+    /// category: `claim` returns `None` for a recording it does not replay, else the
+    /// operation's future (or why its arguments cannot be read). Claims are asked in
+    /// registration order, after the factories of [`Replayer::register_async`] and before
+    /// the operations registered at compile time. `playback::http` and `playback::grpc`
+    /// use it to replay a request by sending it through the service.
+    ///
+    /// ```
+    /// let replayer = playback_replay::Replayer::new().register_claim_async("pings", |rec| {
+    ///     (rec.category.starts_with("ping ")).then(|| Ok(async {}))
+    /// });
+    /// assert!(format!("{replayer:?}").contains("pings"));
+    /// ```
+    pub fn register_claim_async<F, Fut>(mut self, name: impl Into<String>, claim: F) -> Self
+    where
+        F: Fn(&Recording) -> Option<Result<Fut, StoreError>> + Send + Sync + 'static,
+        Fut: Future + 'static,
+    {
+        Arc::make_mut(&mut self.claims).push(Claim::new(name.into(), claim));
+        self
+    }
+
     /// Provides the value of type `T` that replay passes where an operation takes a `T`
     /// by type: a skipped argument (`skip(db)` with `db: &Db` or `Db`), axum's
     /// `State<T>` and `Extension<T>`, and the `self` of a `#[playback::service]` method.
@@ -226,6 +290,10 @@ impl Replayer {
 
     pub(crate) fn factories(&self) -> &HashMap<String, Factory> {
         &self.factories
+    }
+
+    pub(crate) fn claims(&self) -> &[Claim] {
+        &self.claims
     }
 
     /// Replays `rec` while `f` runs on this thread: `f` calls the operation. See
@@ -295,7 +363,7 @@ impl Replayer {
     /// assert!(matches!(err, playback_replay::ReplayError::OperationNotFound { .. }));
     /// ```
     pub fn replay_recording(&self, rec: &Recording) -> Result<Playback, ReplayError> {
-        match registry::start(&self.factories, &self.providers, rec)? {
+        match registry::start(&self.factories, &self.claims, &self.providers, rec)? {
             Start::Factory(factory) => self.replay_factory(rec, &*factory),
             Start::Thunk(call) => self.replay(rec, call),
             Start::Future(fut) => {
@@ -361,7 +429,7 @@ impl Replayer {
     /// assert!(result.is_err());
     /// ```
     pub async fn replay_recording_async(&self, rec: &Recording) -> Result<Playback, ReplayError> {
-        match registry::start(&self.factories, &self.providers, rec)? {
+        match registry::start(&self.factories, &self.claims, &self.providers, rec)? {
             Start::Factory(factory) => self.replay_factory(rec, &*factory),
             Start::Thunk(call) => self.replay(rec, call),
             Start::Future(fut) => self.replay_async(rec, fut).await,

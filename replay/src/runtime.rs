@@ -215,7 +215,12 @@ impl ReplayRuntime {
     /// # Ok::<(), playback_replay::ReplayError>(())
     /// ```
     pub fn replay_recording(&self, rec: &Recording) -> Result<Playback, ReplayError> {
-        match registry::start(self.replayer.factories(), self.replayer.providers(), rec)? {
+        match registry::start(
+            self.replayer.factories(),
+            self.replayer.claims(),
+            self.replayer.providers(),
+            rec,
+        )? {
             Start::Factory(factory) => {
                 let mut args = None;
                 let playback = self.replay(rec, async {
