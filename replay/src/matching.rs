@@ -125,6 +125,18 @@ impl Session {
             self.positions(alias, InterceptionKind::Input)
                 .find(|&i| !st.used[i] && recorded_key(&self.entries[i]) == key)
         });
+        if let Some(value) = self
+            .config
+            .overrides
+            .get(site.alias)
+            .and_then(|o| (o.0)(key))
+        {
+            // the recorded interception, if any, is consumed: it is not reported unused
+            if let Some(i) = found {
+                st.used[i] = true;
+            }
+            return Answer::Value(value);
+        }
         if let Some(i) = found {
             st.used[i] = true;
             let entry = &self.entries[i];

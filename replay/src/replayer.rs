@@ -155,15 +155,21 @@ impl Replayer {
     ///
     /// ```
     /// use playback_store::Recording;
-    /// fn checkout() -> u64 {
+    /// fn checkout() {
     ///     let span = tracing::info_span!("checkout", playback = "operation");
     ///     let _entered = span.enter();
-    ///     playback_layer::value("shop::rate_percent", || 100u64) * 10
+    ///     let total = playback_layer::value("shop::rate_percent", || 100u64) * 10;
+    ///     playback_layer::output("mail::send", &total, || true);
     /// }
-    /// let rec = Recording::builder("checkout").build(); // no recorded value at all
+    /// let raw = |v: serde_json::Value| serde_json::value::to_raw_value(&v).unwrap();
+    /// // recorded before the setting existed: no `shop::rate_percent` input at all
+    /// let rec = Recording::builder("checkout")
+    ///     .interceptions(vec![playback_store::Interception::output("mail::send", 1, raw(1000.into()), raw(true.into()), false)])
+    ///     .build();
     /// let replayer = playback_replay::Replayer::new().override_input("shop::rate_percent", |_key| Some(50u64));
     /// let playback = replayer.replay(&rec, checkout)?;
-    /// assert_eq!(playback.replayed().result(), &serde_json::json!(500));
+    /// assert_eq!(playback.recorded().outputs()[0].args, serde_json::json!(1000));
+    /// assert_eq!(playback.replayed().outputs()[0].args, serde_json::json!(500));
     /// # Ok::<(), playback_replay::ReplayError>(())
     /// ```
     pub fn override_input<F, V>(mut self, alias: impl Into<String>, answer: F) -> Self

@@ -48,6 +48,21 @@ pub(crate) struct Config {
     pub(crate) fail_on_stale: bool,
     /// Extra fallback aliases, by current alias.
     pub(crate) fallbacks: HashMap<String, Vec<String>>,
+    /// Inputs answered by the replayer instead of the recording, by alias.
+    pub(crate) overrides: HashMap<String, InputOverride>,
+}
+
+/// The answer of [`Replayer::override_input`](crate::Replayer::override_input): the
+/// value for a key, or `None` to answer from the recording.
+#[derive(Clone)]
+pub(crate) struct InputOverride(
+    pub(crate) Arc<dyn Fn(&Value) -> Option<Box<RawValue>> + Send + Sync>,
+);
+
+impl fmt::Debug for InputOverride {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InputOverride")
+    }
 }
 
 impl Default for Config {
@@ -57,6 +72,7 @@ impl Default for Config {
             strict: true,
             fail_on_stale: false,
             fallbacks: HashMap::new(),
+            overrides: HashMap::new(),
         }
     }
 }
