@@ -5,6 +5,7 @@ use playback_store::{Recording, RecordingId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::combination::Combination;
 use crate::difference::{Difference, NotComparable};
 use crate::verdict::Status;
 
@@ -74,6 +75,10 @@ pub struct Comparison {
     /// Recorded interceptions the replay never used: code paths that disappeared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unused: Vec<Unused>,
+    /// The scenario-matrix walk this comparison ran (`playback::matrix`); `None` for
+    /// an Equalizer's comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combination: Option<Combination>,
     /// The playback, with `keep_results(true)`.
     #[serde(skip)]
     pub playback: Option<Playback>,
@@ -119,6 +124,7 @@ impl Comparison {
             recorded_duration_us: None,
             replayed_duration_us: None,
             unused: Vec::new(),
+            combination: None,
             playback: None,
         }
     }
@@ -129,8 +135,13 @@ impl Comparison {
         self
     }
 
-    /// The sort key of reports: category, then recording id.
-    pub(crate) fn sort_key(&self) -> (&str, &str) {
-        (&self.category, self.recording_id.as_str())
+    /// The sort key of reports: category, then recording id, then walk id.
+    pub(crate) fn sort_key(&self) -> (&str, &str, &str) {
+        (&self.category, self.recording_id.as_str(), self.walk_id())
+    }
+
+    /// The matrix walk's id, or `""`.
+    pub(crate) fn walk_id(&self) -> &str {
+        self.combination.as_ref().map_or("", |c| c.walk_id.as_str())
     }
 }

@@ -93,6 +93,7 @@ impl Report {
             );
         }
         self.html_totals(&mut out);
+        self.html_axes(&mut out);
         if !self.problems.is_empty() {
             out.push_str("<div class=\"problems\"><h3>Problems</h3><ul>\n");
             for p in &self.problems {
@@ -175,6 +176,47 @@ impl Report {
         write_file(path.as_ref(), self.to_html().as_bytes())
     }
 
+    /// The axis table of a matrix report: counts per axis and option.
+    fn html_axes(&self, out: &mut String) {
+        let axes = self.axes();
+        if axes.is_empty() {
+            return;
+        }
+        out.push_str("<table class=\"totals axes\"><tr><th>axis</th><th>option</th><th>total</th>");
+        for status in Status::ALL {
+            let _ = write!(out, "<th>{}</th>", status.as_str());
+        }
+        out.push_str("</tr>\n");
+        for axis in &axes {
+            for v in &axis.values {
+                let only = axis.only_when.as_ref() == Some(&v.value);
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td><code>{}</code>{}</td><td class=\"n\">{}</td>",
+                    esc(&axis.axis),
+                    esc(&v.value.to_string()),
+                    if only { " <b>(only here)</b>" } else { "" },
+                    v.counts.total
+                );
+                for status in Status::ALL {
+                    let n = v.counts.get(status);
+                    let class = if n > 0 && status.fails() {
+                        "n bad"
+                    } else {
+                        "n"
+                    };
+                    let _ = write!(out, "<td class=\"{class}\">{n}</td>");
+                }
+                out.push_str("</tr>\n");
+            }
+        }
+        out.push_str("</table>\n<ul class=\"axes-notes\">");
+        for axis in &axes {
+            let _ = write!(out, "<li>{}</li>", esc(&axis.sentence()));
+        }
+        out.push_str("</ul>\n");
+    }
+
     fn html_totals(&self, out: &mut String) {
         out.push_str("<table class=\"totals\"><tr><th>category</th><th>total</th>");
         for status in Status::ALL {
@@ -217,13 +259,20 @@ fn html_comparison(out: &mut String, c: &Comparison, open: bool) {
     let status = c.status.as_str();
     let _ = write!(
         out,
-        "<details class=\"rec\" data-status=\"{status}\" id=\"rec-{}\"{}><summary><span class=\"badge {status}\">{status}</span> <code class=\"id\">{}</code>",
+        "<details class=\"rec\" data-status=\"{status}\" id=\"rec-{}{}\"{}><summary><span class=\"badge {status}\">{status}</span> <code class=\"id\">{}</code>",
         esc(c.recording_id.as_str()),
+        c.combination
+            .as_ref()
+            .map(|w| format!("-{}", esc(&w.walk_id)))
+            .unwrap_or_default(),
         if open { " open" } else { "" },
         esc(c.recording_id.as_str()),
     );
     if !c.operation.is_empty() {
         let _ = write!(out, " <span class=\"op\">{}</span>", esc(&c.operation));
+    }
+    if let Some(walk) = &c.combination {
+        let _ = write!(out, " <span class=\"walk\">[{}]</span>", esc(&walk.label()));
     }
     if !c.differences.is_empty() {
         let _ = write!(out, " · {} differences", c.differences.len());

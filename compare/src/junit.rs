@@ -107,7 +107,11 @@ fn test_case(c: &Comparison) -> TestCase {
             status.set_description(description);
         }
     }
-    let mut case = TestCase::new(c.recording_id.as_str(), status);
+    let name = match &c.combination {
+        Some(walk) => format!("{} [{}]", c.recording_id, walk.label()),
+        None => c.recording_id.to_string(),
+    };
+    let mut case = TestCase::new(name, status);
     case.set_classname(c.category.as_str());
     if let Some(us) = c.replayed_duration_us {
         case.set_time(Duration::from_micros(us));

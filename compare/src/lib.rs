@@ -62,6 +62,7 @@
 //! - [`Report::exit_code`]: `0` when nothing differs or failed.
 
 mod child;
+mod combination;
 mod comparator;
 mod comparison;
 mod counts;
@@ -89,6 +90,7 @@ mod tuning;
 mod verdict;
 mod walk;
 
+pub use crate::combination::{AxisOption, AxisSummary, AxisValueCounts, Combination};
 pub use crate::comparator::{BoxError, Comparator, Context, result_and_outputs};
 pub use crate::comparison::Comparison;
 pub use crate::counts::{CategorySummary, Counts, NoisePath};

@@ -224,7 +224,8 @@ impl Report {
     /// Merges the JSON reports of the shards of one run into one report.
     ///
     /// Comparisons are concatenated and sorted; a recording present in two reports is
-    /// an [`Error::DuplicateRecording`] (overlapping shards). Problems are merged
+    /// an [`Error::DuplicateRecording`] (overlapping shards); in matrix reports, a
+    /// (recording, walk) pair present in two reports is. Problems are merged
     /// without duplicates. When the shards `1..=n` of one `n` are all there, the
     /// merged report covers every recording (`shards` is empty) and equals the
     /// report of an unsharded run, apart from `generated_at` (the latest) and
@@ -259,9 +260,13 @@ impl Report {
             shards.extend(report.shards);
             merged.problems.extend(report.problems);
             for c in report.comparisons {
-                if !seen.insert(c.recording_id.clone()) {
+                if !seen.insert((c.recording_id.clone(), c.walk_id().to_owned())) {
+                    let id = match &c.combination {
+                        Some(walk) => format!("{} (walk {})", c.recording_id, walk.walk_id),
+                        None => c.recording_id.to_string(),
+                    };
                     return Err(Error::DuplicateRecording {
-                        id: c.recording_id.to_string(),
+                        id,
                         category: c.category,
                     });
                 }
@@ -300,7 +305,7 @@ impl Report {
     ///      "noise": [{"path": "/result/Ok/token", "recordings": 3}]}
     ///   ],
     ///   "problems": [{"category": "refund", "message": "..."}],
-    ///   "comparisons": [                             // sorted by category, then recording_id
+    ///   "comparisons": [                             // sorted by category, recording_id, walk id
     ///     {
     ///       "recording_id": "01J...", "category": "checkout", "operation": "shop::checkout",
     ///       "status": "equal" | "fixed" | "different" | "failed" | "error" | "skipped",
@@ -312,7 +317,9 @@ impl Report {
     ///       "recorded": <extracted value>, "replayed": <extracted value>,
     ///       "recorded_is_error": false, "replayed_is_error": false,
     ///       "recorded_duration_us": 812, "replayed_duration_us": 95,
-    ///       "unused": [{"kind": "input", "alias": "...", "invocation": 1, "site": "src/x.rs:3"}]
+    ///       "unused": [{"kind": "input", "alias": "...", "invocation": 1, "site": "src/x.rs:3"}],
+    ///       "combination": {"walk_id": "9c0e4a1f2b3d5e60",  // scenario matrices only
+    ///                       "options": [{"axis": "rounding", "value": "floor"}]}
     ///     }
     ///   ]
     /// }

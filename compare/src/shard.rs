@@ -74,6 +74,18 @@ impl Shard {
         Shard::owner(id.as_str(), self.total) == self.index
     }
 
+    /// Whether the item with this key (a scenario matrix's walk id, or any stable
+    /// text) belongs to this shard: the same FNV-1a rule as [`Shard::contains`].
+    ///
+    /// ```
+    /// let id = playback_store::RecordingId::generate();
+    /// let shard = playback_compare::Shard::new(2, 3).unwrap();
+    /// assert_eq!(shard.contains_key(id.as_str()), shard.contains(&id));
+    /// ```
+    pub fn contains_key(&self, key: &str) -> bool {
+        Shard::owner(key, self.total) == self.index
+    }
+
     /// The shard (from 1) that owns `id` among `total` shards.
     pub(crate) fn owner(id: &str, total: u32) -> u32 {
         let hash = playback_store::fnv1a(id.as_bytes());

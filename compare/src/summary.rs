@@ -223,6 +223,13 @@ impl Report {
                 }
             }
         }
+        let axes = self.axes();
+        if !axes.is_empty() {
+            let _ = writeln!(out, "\nper axis:");
+            for axis in &axes {
+                let _ = writeln!(out, "  {}", axis.sentence());
+            }
+        }
         self.render_not_comparable(out);
         if !self.problems.is_empty() {
             let _ = writeln!(out, "\n{}", s.paint(Style::new().red().bold(), "problems:"));
