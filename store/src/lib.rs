@@ -37,6 +37,6 @@ pub use crate::memory::MemoryStore;
 pub use crate::query::{Cmp, MetaFilter, Query, days};
 pub use crate::store::Store;
 pub use crate::util::{
-    FNV1A_OFFSET, UNRECORDABLE, fnv1a, fnv1a_extend, panic_message, unrecordable,
-    unrecordable_reason,
+    FNV1A_OFFSET, REDACTED, UNRECORDABLE, fnv1a, fnv1a_extend, panic_message, redacted_fingerprint,
+    unrecordable, unrecordable_reason,
 };

@@ -96,6 +96,38 @@ pub fn unrecordable_reason(value: &Value) -> Option<&str> {
     }
 }
 
+/// The key of the marker that stands where a value was redacted at record time:
+/// `{"playback.redacted": "<fingerprint>"}`, or `{"playback.redacted": null}` when no
+/// fingerprint was made (the value was removed, or no fingerprint key was configured).
+/// The marker never holds the value. See `playback::Secret` and the layer's redaction
+/// rules.
+///
+/// ```
+/// assert_eq!(playback_store::REDACTED, "playback.redacted");
+/// ```
+pub const REDACTED: &str = "playback.redacted";
+
+/// When `value` is a redaction marker: `Some(Some(fingerprint))`, or `Some(None)` for a
+/// marker without a fingerprint. `None` for any other value.
+///
+/// ```
+/// use serde_json::json;
+/// use playback_store::redacted_fingerprint;
+/// assert_eq!(redacted_fingerprint(&json!({"playback.redacted": "ab12"})), Some(Some("ab12")));
+/// assert_eq!(redacted_fingerprint(&json!({"playback.redacted": null})), Some(None));
+/// assert_eq!(redacted_fingerprint(&json!("ab12")), None);
+/// ```
+pub fn redacted_fingerprint(value: &Value) -> Option<Option<&str>> {
+    match value {
+        Value::Object(map) if map.len() == 1 => match map.get(REDACTED)? {
+            Value::String(fp) => Some(Some(fp.as_str())),
+            Value::Null => Some(None),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,276 @@
+//! Applying a [`Redactor`] to values, text and whole recordings.
+
+use playback_store::{OpResult, REDACTED, Recording};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::detect::mask;
+use crate::rules::{Mode, Redactor};
+
+/// The metadata key under which a recording carries its rules (never the key), so a
+/// replay applies the same rules to the replayed side.
+pub const RULES_METADATA: &str = "playback.redaction";
+
+/// A marker, with or without fingerprint.
+pub(crate) fn marker(fingerprint: Option<String>) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        REDACTED.to_owned(),
+        fingerprint.map_or(Value::Null, Value::String),
+    );
+    Value::Object(m)
+}
+
+enum Action {
+    Keep,
+    Remove,
+}
+
+impl Redactor {
+    /// Whether anything can apply under `base`: a path rule still alive there, a field
+    /// rule or a detector. When not, the part is left as it is, unparsed.
+    pub(crate) fn reaches(&self, base: &[&str]) -> bool {
+        !self.keys.is_empty()
+            || !self.detectors.is_empty()
+            || self.paths.iter().any(|(p, _, _)| p.alive(base))
+    }
+
+    /// Applies the rules to `value`, which sits at path `base` of the recording (for
+    /// example `["args", "card"]`). A value removed at the top becomes a marker.
+    ///
+    /// ```
+    /// use playback_redact::{Mode, Rules};
+    /// use serde_json::json;
+    /// let r = Rules::new().path("**/password", Mode::Remove).compile(None)?;
+    /// let mut login = json!({"user": "ann", "password": "hunter2"});
+    /// r.redact(&["inputs", "auth::login", "key"], &mut login);
+    /// assert_eq!(login, json!({"user": "ann"}));
+    /// # Ok::<(), playback_redact::RedactError>(())
+    /// ```
+    pub fn redact(&self, base: &[&str], value: &mut Value) {
+        if !self.reaches(base) {
+            return;
+        }
+        let mut path: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
+        if let Action::Remove = self.walk(&mut path, value) {
+            *value = marker(None);
+        }
+    }
+
+    /// Applies the detectors to free text (a panic message); `true` when it changed.
+    ///
+    /// ```
+    /// use playback_redact::{Detector, Mode, Rules};
+    /// let r = Rules::new().detect(Detector::Email).detector_mode(Mode::Remove).compile(None)?;
+    /// let mut msg = "no account for ann@example.com".to_owned();
+    /// assert!(r.redact_text(&mut msg));
+    /// assert_eq!(msg, "no account for [redacted:email]");
+    /// # Ok::<(), playback_redact::RedactError>(())
+    /// ```
+    pub fn redact_text(&self, text: &mut String) -> bool {
+        match self.detectors.redact(text, self.key.as_ref()) {
+            Some(out) => {
+                *text = out;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`Redactor::redact`] for serialized JSON; the text is left as it is when no rule
+    /// can apply under `base`, or when it does not parse.
+    ///
+    /// ```
+    /// use playback_redact::{Mode, Rules};
+    /// let r = Rules::new().path("/result/token", Mode::Remove).compile(None)?;
+    /// let mut raw = serde_json::value::to_raw_value(&serde_json::json!({"token": "t", "n": 1}))?;
+    /// r.redact_raw(&["result"], &mut raw);
+    /// assert_eq!(raw.get(), r#"{"n":1}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redact_raw(&self, base: &[&str], raw: &mut Box<RawValue>) {
+        if !self.reaches(base) {
+            return;
+        }
+        let Ok(mut v) = serde_json::from_str::<Value>(raw.get()) else {
+            return;
+        };
+        self.redact(base, &mut v);
+        if let Ok(out) = serde_json::value::to_raw_value(&v) {
+            *raw = out;
+        }
+    }
+
+    fn apply(&self, mode: Mode, value: &mut Value) -> Action {
+        match mode {
+            Mode::Remove => return Action::Remove,
+            Mode::Fingerprint => {
+                let fp = self.key.as_ref().map(|k| k.fingerprint_value(value));
+                *value = marker(fp);
+            }
+            Mode::MaskLength | Mode::MaskLast4 => mask_value(value, mode == Mode::MaskLast4),
+        }
+        Action::Keep
+    }
+
+    fn walk(&self, path: &mut Vec<String>, value: &mut Value) -> Action {
+        if !self.paths.is_empty() {
+            let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+            if let Some((_, mode, i)) = self.paths.iter().find(|(p, _, _)| p.matches(&segs)) {
+                self.hit(*i);
+                return self.apply(*mode, value);
+            }
+            if self.keys.is_empty()
+                && self.detectors.is_empty()
+                && !self.paths.iter().any(|(p, _, _)| p.alive(&segs))
+            {
+                return Action::Keep;
+            }
+        }
+        match value {
+            Value::Object(map) => {
+                let mut removed = Vec::new();
+                for (name, v) in map.iter_mut() {
+                    if playback_store::redacted_fingerprint(v).is_some() {
+                        continue;
+                    }
+                    let action = match self.keys.iter().find(|(re, _, _)| re.is_match(name)) {
+                        Some((_, mode, i)) => {
+                            self.hit(*i);
+                            self.apply(*mode, v)
+                        }
+                        None => {
+                            path.push(name.clone());
+                            let a = self.walk(path, v);
+                            path.pop();
+                            a
+                        }
+                    };
+                    if let Action::Remove = action {
+                        removed.push(name.clone());
+                    }
+                }
+                for name in removed {
+                    map.remove(&name);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    path.push(i.to_string());
+                    if let Action::Remove = self.walk(path, v) {
+                        *v = marker(None);
+                    }
+                    path.pop();
+                }
+            }
+            Value::String(s) => {
+                if !self.detectors.is_empty() {
+                    self.redact_text(s);
+                }
+            }
+            _ => {}
+        }
+        Action::Keep
+    }
+
+    /// Applies the rules to every part of a recording (arguments, result, metadata,
+    /// inputs' keys and values, outputs' arguments and values, panic messages), and
+    /// stores the rules in its metadata under [`RULES_METADATA`] (the key stays out).
+    ///
+    /// ```
+    /// use playback_redact::{Mode, Rules};
+    /// let r = Rules::new().path("/args/password", Mode::Remove).compile(None)?;
+    /// let mut rec = playback_store::Recording::builder("login")
+    ///     .arg("password", serde_json::value::to_raw_value("hunter2")?)
+    ///     .build();
+    /// r.redact_recording(&mut rec);
+    /// assert!(!String::from_utf8(rec.to_json()?)?.contains("hunter2"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redact_recording(&self, rec: &mut Recording) {
+        let mut removed = Vec::new();
+        for (name, raw) in rec.args.iter_mut() {
+            if let Some((_, mode, i)) = self.keys.iter().find(|(re, _, _)| re.is_match(name)) {
+                self.hit(*i);
+                let mut v = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                if let Action::Remove = self.apply(*mode, &mut v) {
+                    removed.push(name.clone());
+                } else if let Ok(out) = serde_json::value::to_raw_value(&v) {
+                    *raw = out;
+                }
+            } else {
+                self.redact_raw(&["args", name], raw);
+            }
+        }
+        for name in removed {
+            rec.args.remove(&name);
+        }
+        match &mut rec.result {
+            Some(OpResult::Returned { value, .. }) => self.redact_raw(&["result"], value),
+            Some(OpResult::Panicked { message }) => {
+                self.redact_text(message);
+            }
+            _ => {}
+        }
+        for i in &mut rec.interceptions {
+            let kind = match i.kind {
+                playback_store::InterceptionKind::Output => "outputs",
+                _ => "inputs",
+            };
+            let alias = i.alias.clone();
+            if let Some(key) = &mut i.key {
+                self.redact(&[kind, &alias, "key"], key);
+            }
+            if let Some(args) = &mut i.args {
+                self.redact_raw(&[kind, &alias, "args"], args);
+            }
+            if let Some(value) = &mut i.value {
+                self.redact_raw(&[kind, &alias, "value"], value);
+            }
+            if let Some(panic) = &mut i.panic {
+                self.redact_text(panic);
+            }
+        }
+        let mut meta = Value::Object(std::mem::take(&mut rec.metadata));
+        self.redact(&["metadata"], &mut meta);
+        if let Value::Object(mut m) = meta {
+            if let Ok(spec) = serde_json::to_value(&self.spec) {
+                m.insert(RULES_METADATA.to_owned(), spec);
+            }
+            rec.metadata = m;
+        }
+    }
+}
+
+fn mask_value(value: &mut Value, last4: bool) {
+    match value {
+        Value::String(s) => *s = mask(s, last4),
+        Value::Number(n) => *value = Value::String(mask(&n.to_string(), last4)),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_value(v, last4)),
+        Value::Object(map) => map.values_mut().for_each(|v| mask_value(v, last4)),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// Removes the fingerprints of every marker in `value`, for matching without the key.
+///
+/// ```
+/// let mut v = serde_json::json!({"id": {"playback.redacted": "ab12"}, "n": 1});
+/// playback_redact::strip_fingerprints(&mut v);
+/// assert_eq!(v, serde_json::json!({"id": {"playback.redacted": null}, "n": 1}));
+/// ```
+pub fn strip_fingerprints(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(fp) = map.get_mut(REDACTED)
+            {
+                *fp = Value::Null;
+                return;
+            }
+            map.values_mut().for_each(strip_fingerprints);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_fingerprints),
+        _ => {}
+    }
+}
