@@ -55,9 +55,10 @@ pub(crate) struct Config {
 /// The answer of [`Replayer::override_input`](crate::Replayer::override_input): the
 /// value for a key, or `None` to answer from the recording.
 #[derive(Clone)]
-pub(crate) struct InputOverride(
-    pub(crate) Arc<dyn Fn(&Value) -> Option<Box<RawValue>> + Send + Sync>,
-);
+pub(crate) struct InputOverride(pub(crate) Arc<OverrideFn>);
+
+/// An override's answer for a key.
+pub(crate) type OverrideFn = dyn Fn(&Value) -> Option<Box<RawValue>> + Send + Sync;
 
 impl fmt::Debug for InputOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
