@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use playback_redact::{Detector, FingerprintKey, KEY_ENV, Mode as RedactMode, Rules};
 use playback_store::Store;
 use tracing_core::Subscriber;
 use tracing_subscriber::Layer;
@@ -36,6 +37,8 @@ pub struct PlaybackLayerBuilder {
     config: Config,
     delivery: Delivery,
     rate_error: Option<LayerError>,
+    redaction: Rules,
+    key: Option<FingerprintKey>,
 }
 
 impl PlaybackLayerBuilder {
@@ -251,6 +254,144 @@ impl PlaybackLayerBuilder {
         self
     }
 
+    /// The key of the fingerprints that [`Secret`](playback_redact::Secret) values and
+    /// fingerprint rules put in recordings (HMAC-SHA256; it never appears in a recording).
+    /// Without it, `build` reads `PLAYBACK_FINGERPRINT_KEY`. The key is installed for the
+    /// whole process, so that a replay in the same process fingerprints the same way.
+    ///
+    /// ```
+    /// use playback_layer::redact::FingerprintKey;
+    /// let key = FingerprintKey::new(b"0123456789abcdef0123456789abcdef")?;
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .fingerprint_key(key)
+    ///     .redact("/args/user_id");
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fingerprint_key(mut self, key: FingerprintKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Redacts the values at paths matching `pattern` with a keyed fingerprint (equal
+    /// values keep matching and comparing equal). Paths address the recording as one
+    /// document: `/args/<name>`, `/result`, `/metadata/<key>`, `/inputs/<alias>/key`,
+    /// `/inputs/<alias>/value`, `/outputs/<alias>/args`, `/outputs/<alias>/value`; `*`
+    /// is one segment and `**` any number (`**/password`). Needs a
+    /// [fingerprint key](Self::fingerprint_key).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redact("**/password");
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_err()); // no key configured
+    /// ```
+    pub fn redact(self, pattern: &str) -> Self {
+        self.redact_with(pattern, RedactMode::Fingerprint)
+    }
+
+    /// Redacts the values at paths matching `pattern` in the given [`Mode`](RedactMode).
+    ///
+    /// ```
+    /// use playback_layer::redact::Mode;
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redact_with("/args/card/number", Mode::MaskLast4)
+    ///     .redact_with("**/password", Mode::Remove);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn redact_with(mut self, pattern: &str, mode: RedactMode) -> Self {
+        self.redaction = self.redaction.path(pattern, mode);
+        self
+    }
+
+    /// Redacts, with a keyed fingerprint, the value of every field whose name matches
+    /// `regex`, anywhere in a recording (arguments, results, keys, metadata).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redact_key("(?i)^(ssn|tax_id)$");
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_err()); // no key configured
+    /// ```
+    pub fn redact_key(self, regex: &str) -> Self {
+        self.redact_key_with(regex, RedactMode::Fingerprint)
+    }
+
+    /// Redacts the value of every field whose name matches `regex`, in the given
+    /// [`Mode`](RedactMode).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redact_key_with("(?i)token", playback_layer::redact::Mode::Remove);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn redact_key_with(mut self, regex: &str, mode: RedactMode) -> Self {
+        self.redaction = self.redaction.key(regex, mode);
+        self
+    }
+
+    /// Turns a built-in detector on (all are off by default): every string recorded is
+    /// scanned, and what it finds is replaced as [`detector_mode`](Self::detector_mode)
+    /// says (default: a `[redacted:<detector>:<fingerprint>]` token).
+    ///
+    /// ```
+    /// use playback_layer::redact::{Detector, Mode};
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .detect(Detector::Email)
+    ///     .detector_mode(Mode::MaskLength);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn detect(mut self, detector: Detector) -> Self {
+        self.redaction = self.redaction.detect(detector);
+        self
+    }
+
+    /// Turns every built-in detector on.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .detect_all()
+    ///     .detector_mode(playback_layer::redact::Mode::Remove);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn detect_all(mut self) -> Self {
+        self.redaction = self.redaction.detect_all();
+        self
+    }
+
+    /// What the detectors do to what they find (default [`Mode::Fingerprint`](RedactMode::Fingerprint)).
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .detector_mode(playback_layer::redact::Mode::Remove);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn detector_mode(mut self, mode: RedactMode) -> Self {
+        self.redaction = self.redaction.detector_mode(mode);
+        self
+    }
+
+    /// Adds a whole set of [`Rules`] (for example shared with `playback::audit`).
+    ///
+    /// ```
+    /// use playback_layer::redact::{Mode, Rules};
+    /// let rules = Rules::new().path("**/password", Mode::Remove);
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redaction(rules);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn redaction(mut self, rules: Rules) -> Self {
+        self.redaction = rules;
+        self
+    }
+
     /// Builds the layer (wrapped in its own filter) and the guard that flushes on drop.
     ///
     /// ```
@@ -279,7 +420,23 @@ impl PlaybackLayerBuilder {
                 setting: "queue_capacity",
             });
         }
-        let (shared, guard) = writer::start(self.config, store, self.delivery)
+        let mut config = self.config;
+        let key = match self.key {
+            Some(key) => Some(key),
+            None => FingerprintKey::from_env(KEY_ENV)
+                .map_err(|source| LayerError::Redaction { source })?,
+        };
+        if let Some(key) = &key {
+            playback_redact::set_fingerprint_key(key.clone());
+        }
+        if !self.redaction.is_empty() {
+            let redactor = self
+                .redaction
+                .compile(key)
+                .map_err(|source| LayerError::Redaction { source })?;
+            config.redactor = Some(Arc::new(redactor));
+        }
+        let (shared, guard) = writer::start(config, store, self.delivery)
             .map_err(|source| LayerError::Spawn { source })?;
         let filter = PlaybackFilter {
             sampler: Some(shared.clone()),

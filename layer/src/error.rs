@@ -26,6 +26,13 @@ pub enum LayerError {
         /// The setting's name.
         setting: &'static str,
     },
+    /// A redaction rule or the fingerprint key is unusable.
+    #[error("invalid redaction settings: {source}")]
+    Redaction {
+        /// What is wrong, and what to do.
+        #[source]
+        source: playback_redact::RedactError,
+    },
     /// The background writer thread could not be started.
     #[error("failed to start the playback writer thread: {source}")]
     Spawn {

@@ -67,6 +67,8 @@ mod stats;
 mod writer;
 
 pub use crate::builder::PlaybackLayerBuilder;
+/// Redaction: `Secret<T>`, rules, detectors and the audit (the `playback-redact` crate).
+pub use playback_redact as redact;
 pub use crate::codec::Codec;
 pub use crate::error::LayerError;
 pub use crate::filter::PlaybackFilter;

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 use std::time::Duration;
+
+use playback_redact::Redactor;
 
 /// Sampling rules for one category.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +53,8 @@ pub(crate) struct Config {
     pub(crate) max_recording_bytes: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) flush_timeout: Duration,
+    /// Redaction rules, applied by the writer before a recording reaches the store.
+    pub(crate) redactor: Option<Arc<Redactor>>,
 }
 
 impl Default for Config {
@@ -60,6 +65,7 @@ impl Default for Config {
             max_recording_bytes: 8 * 1024 * 1024,
             queue_capacity: 1024,
             flush_timeout: Duration::from_secs(5),
+            redactor: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
+use playback_redact::Redactor;
 use playback_store::Store;
 
 /// How many call sites [`StatsSnapshot::unrecordable_aliases`] names at most.
@@ -65,6 +66,7 @@ impl Counters {
 pub struct Stats {
     pub(crate) counters: Arc<Counters>,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) redactor: Option<Arc<Redactor>>,
 }
 
 impl fmt::Debug for Stats {
@@ -96,6 +98,11 @@ impl Stats {
             unrecordable: c.unrecordable.get(),
             unrecordable_aliases: c.aliases.lock().clone(),
             store: self.store.counters(),
+            unmatched_redaction_rules: self
+                .redactor
+                .as_ref()
+                .map(|r| r.unmatched())
+                .unwrap_or_default(),
         }
     }
 }
@@ -134,4 +141,19 @@ pub struct StatsSnapshot {
     pub unrecordable_aliases: Vec<(&'static str, u64)>,
     /// Store-specific counters (for example S3 uploads and retries).
     pub store: Vec<(&'static str, u64)>,
+    /// The redaction rules (`redact`, `redact_key` on the builder) that have matched
+    /// nothing so far, as text. After a run that recorded real traffic, a rule listed
+    /// here is probably a typo, and the data it was meant to hide is exposed. Rules
+    /// are matched by the writer, so flush before reading this.
+    ///
+    /// ```
+    /// let (_layer, guard) = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .redact_with("/args/pasword", playback_layer::redact::Mode::Remove)
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// let unmatched = guard.stats().snapshot().unmatched_redaction_rules;
+    /// assert_eq!(unmatched, vec!["redact(\"/args/pasword\") (remove)".to_owned()]);
+    /// # Ok::<(), playback_layer::LayerError>(())
+    /// ```
+    pub unmatched_redaction_rules: Vec<String>,
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
-use playback_store::{Recording, Store};
+use playback_redact::Redactor;
+use playback_store::Store;
 
 use crate::capture::Finished;
 use crate::sampling::Config;
@@ -92,7 +93,7 @@ impl Shared {
     /// this thread instead, and waits for the store to flush.
     pub(crate) fn submit(&self, finished: Finished) {
         if let Some(store) = &self.through {
-            write(&**store, &self.stats, &finished.into_recording());
+            write(&**store, &self.stats, finished, self.config.redactor.as_deref());
             let timeout = self.queue.timeout;
             let flush = std::panic::AssertUnwindSafe(|| store.flush(timeout));
             let _ = std::panic::catch_unwind(flush);
@@ -150,9 +151,10 @@ pub(crate) fn start(
         let stats = stats.clone();
         let store = store.clone();
         let queue = queue.clone();
+        let redactor = config.redactor.clone();
         std::thread::Builder::new()
             .name("playback-writer".into())
-            .spawn(move || run(&queue, &*store, &stats))?
+            .spawn(move || run(&queue, &*store, &stats, redactor.as_deref()))?
     };
     let _ = queue.writer.set(handle.thread().clone());
     if delivery.flush_on_exit && !delivery.write_through {
@@ -164,6 +166,7 @@ pub(crate) fn start(
         stats: Stats {
             counters: stats.clone(),
             store,
+            redactor: config.redactor.clone(),
         },
         timeout,
     };
@@ -179,11 +182,11 @@ pub(crate) fn start(
     ))
 }
 
-fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters) {
+fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters, redactor: Option<&Redactor>) {
     loop {
         let flushes = std::mem::take(&mut *queue.flushes.lock());
         while let Some(finished) = queue.items.pop() {
-            write(store, stats, &finished.into_recording());
+            write(store, stats, *finished, redactor);
         }
         for (ack, deadline) in flushes {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -198,7 +201,22 @@ fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters) {
     }
 }
 
-fn write(store: &dyn Store, stats: &Counters, rec: &Recording) {
+/// Builds the recording, redacts it, and stores it. Redaction never panics into the
+/// writer: a recording whose redaction panicked is dropped (counted as failed), never
+/// stored unredacted.
+fn write(store: &dyn Store, stats: &Counters, finished: Finished, redactor: Option<&Redactor>) {
+    let mut rec = finished.into_recording();
+    if let Some(r) = redactor {
+        let redact = std::panic::AssertUnwindSafe(|| r.redact_recording(&mut rec));
+        if std::panic::catch_unwind(redact).is_err() {
+            stats.failed.inc();
+            log_limited(stats, || {
+                tracing::warn!(target: "playback", id = %rec.id, "playback: redaction panicked; the recording was dropped, not stored unredacted");
+            });
+            return;
+        }
+    }
+    let rec = &rec;
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.put(rec)));
     match result {
         Ok(Ok(())) => stats.recorded.inc(),
@@ -273,6 +291,10 @@ impl PlaybackGuard {
 impl Drop for PlaybackGuard {
     fn drop(&mut self) {
         self.flush(self.timeout);
+        let s = self.stats.snapshot();
+        if s.recorded > 0 && !s.unmatched_redaction_rules.is_empty() {
+            tracing::warn!(target: "playback", rules = ?s.unmatched_redaction_rules, recorded = s.recorded, "playback: redaction rules matched nothing in this run; check them for typos");
+        }
     }
 }
 
