@@ -83,6 +83,10 @@ pub use playback_layer::{
     input_async, metadata, now, output, output_async, value,
 };
 pub use playback_macros::{instrument, service};
+/// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
+/// and [`audit`]. See the guide's chapter "Keeping secrets out of recordings".
+pub use playback_layer::redact;
+pub use playback_layer::redact::{FingerprintKey, Secret, audit};
 #[cfg(feature = "replay")]
 pub use playback_replay::{
     OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,
