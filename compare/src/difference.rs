@@ -3,6 +3,14 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+/// What a report shows, on both sides, for a redacted value that changed: the
+/// fingerprints differ, and the values are never shown.
+///
+/// ```
+/// assert_eq!(playback_compare::REDACTED_CHANGED, "redacted value changed");
+/// ```
+pub const REDACTED_CHANGED: &str = "redacted value changed";
+
 /// One difference between the recorded and the replayed value, at a JSON-pointer path.
 ///
 /// `recorded` is `None` when the path exists only in the replayed value (added), and
@@ -101,6 +109,32 @@ impl Difference {
             recorded: Some(recorded),
             replayed: None,
         }
+    }
+
+    /// A redacted value whose fingerprint changed (or that is redacted on one side
+    /// only): both sides read [`REDACTED_CHANGED`], never the values.
+    ///
+    /// ```
+    /// let d = playback_compare::Difference::redacted_changed("/args/user_id");
+    /// assert_eq!(d.recorded, Some(playback_compare::REDACTED_CHANGED.into()));
+    /// assert!(d.is_redacted());
+    /// ```
+    pub fn redacted_changed(path: impl Into<String>) -> Self {
+        Difference {
+            path: path.into(),
+            recorded: Some(Value::from(REDACTED_CHANGED)),
+            replayed: Some(Value::from(REDACTED_CHANGED)),
+        }
+    }
+
+    /// Whether this is a [`Difference::redacted_changed`].
+    ///
+    /// ```
+    /// assert!(!playback_compare::Difference::changed("/a", 1.into(), 2.into()).is_redacted());
+    /// ```
+    pub fn is_redacted(&self) -> bool {
+        self.recorded.as_ref().and_then(Value::as_str) == Some(REDACTED_CHANGED)
+            && self.recorded == self.replayed
     }
 
     /// Whether the value changed, was added or was removed.

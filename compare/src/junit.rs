@@ -174,6 +174,10 @@ fn path(p: &str) -> &str {
 }
 
 fn line(p: &str, recorded: Option<&Value>, replayed: Option<&Value>) -> String {
+    let redacted = Some(&Value::from(crate::REDACTED_CHANGED));
+    if recorded == redacted && replayed == redacted {
+        return format!("{}: {}", path(p), crate::REDACTED_CHANGED);
+    }
     format!("{}: {} -> {}", path(p), short(recorded), short(replayed))
 }
 

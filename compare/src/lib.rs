@@ -95,7 +95,7 @@ pub use crate::comparator::{BoxError, Comparator, Context, result_and_outputs};
 pub use crate::comparison::Comparison;
 pub use crate::counts::{CategorySummary, Counts, NoisePath};
 pub use crate::diff::JsonDiff;
-pub use crate::difference::{Change, Difference, Inspection, NotComparable};
+pub use crate::difference::{Change, Difference, Inspection, NotComparable, REDACTED_CHANGED};
 pub use crate::equalizer::Equalizer;
 pub use crate::error::Error;
 pub use crate::progress::Progress;

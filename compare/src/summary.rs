@@ -461,6 +461,14 @@ fn render_difference(out: &mut String, d: &Difference, max_lines: usize, s: &Sty
         "  {}",
         s.paint(Style::new().cyan(), display_path(&d.path))
     );
+    if d.is_redacted() {
+        let _ = writeln!(
+            out,
+            "    {} (its fingerprint differs; values are never shown)",
+            s.paint(Style::new().yellow(), crate::REDACTED_CHANGED)
+        );
+        return;
+    }
     let red = Style::new().red();
     let green = Style::new().green();
     let old = d.recorded.as_ref().map(pretty).unwrap_or_default();

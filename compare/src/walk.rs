@@ -1,6 +1,6 @@
 //! The walk behind [`JsonDiff`]: both documents side by side, path by path.
 
-use playback_store::unrecordable_reason;
+use playback_store::{redacted_fingerprint, unrecordable_reason};
 use serde_json::{Number, Value};
 
 use crate::diff::JsonDiff;
@@ -107,6 +107,11 @@ impl JsonDiff {
         if let Some(reason) = reason {
             return sink.not_comparable(|| NotComparable::new(to_pointer(path), reason));
         }
+        let fa = a.and_then(redacted_fingerprint);
+        let fb = b.and_then(redacted_fingerprint);
+        if fa.is_some() || fb.is_some() {
+            return self.redacted(path, fa, fb, sink);
+        }
         let (a, b) = match (a, b) {
             (Some(a), Some(b)) => (a, b),
             (Some(a), None) => {
@@ -163,6 +168,28 @@ impl JsonDiff {
                     sink.push(|| Difference::changed(to_pointer(path), a.clone(), b.clone()));
                 }
             }
+        }
+    }
+
+    /// A redacted value on either side: the fingerprints decide, and neither side's
+    /// value is ever reported (a redacted path shows as "redacted value changed").
+    fn redacted(
+        &self,
+        path: &[Seg<'_>],
+        recorded: Option<Option<&str>>,
+        replayed: Option<Option<&str>>,
+        sink: &mut Sink<'_>,
+    ) {
+        match (recorded, replayed) {
+            (Some(Some(x)), Some(Some(y))) if x == y => {}
+            (Some(None), _) | (_, Some(None)) => sink.not_comparable(|| {
+                NotComparable::new(
+                    to_pointer(path),
+                    "redacted without a fingerprint (removed, or replayed without the \
+                     fingerprint key): not compared",
+                )
+            }),
+            _ => sink.push(|| Difference::redacted_changed(to_pointer(path))),
         }
     }
 
@@ -256,6 +283,22 @@ mod tests {
 
     fn placeholder(why: &str) -> Value {
         playback_store::unrecordable(why)
+    }
+
+    #[test]
+    fn redacted_paths_compare_by_fingerprint_and_never_show_values() {
+        let d = JsonDiff::new();
+        let m = |fp: &str| json!({"playback.redacted": fp});
+        let same = d.inspect(&json!({"id": m("aa"), "n": 1}), &json!({"id": m("aa"), "n": 1}));
+        assert!(same.differences.is_empty() && same.not_comparable.is_empty());
+        let changed = d.inspect(&json!({"id": m("aa")}), &json!({"id": m("bb")}));
+        assert_eq!(changed.differences, vec![Difference::redacted_changed("/id")]);
+        // redacted on one side only: the other side's value is not shown either
+        let one = d.inspect(&json!({"id": m("aa")}), &json!({"id": "ann@example.com"}));
+        assert_eq!(one.differences, vec![Difference::redacted_changed("/id")]);
+        let unkeyed = d.inspect(&json!({"id": m("aa")}), &json!({"id": {"playback.redacted": null}}));
+        assert!(unkeyed.differences.is_empty());
+        assert_eq!(unkeyed.not_comparable[0].path, "/id");
     }
 
     #[test]
