@@ -49,6 +49,7 @@ mod playback;
 mod provider;
 mod providers;
 mod quiet;
+mod redaction;
 mod registry;
 mod replayer;
 mod runtime;

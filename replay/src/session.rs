@@ -104,6 +104,8 @@ pub(crate) struct Session {
     pub(crate) index: Option<HashMap<String, Vec<usize>>>,
     pub(crate) config: Arc<Config>,
     pub(crate) state: Mutex<State>,
+    /// The recording's redaction rules, applied to the replayed side.
+    redaction: crate::redaction::Redaction,
 }
 
 impl fmt::Debug for Session {
@@ -151,7 +153,7 @@ pub(crate) struct State {
 impl Session {
     pub(crate) fn new(rec: &Recording, config: Arc<Config>) -> Arc<Session> {
         crate::quiet::install();
-        let entries: Vec<Entry> = rec
+        let mut entries: Vec<Entry> = rec
             .interceptions
             .iter()
             .map(|i| Entry {
@@ -170,6 +172,8 @@ impl Session {
                 concurrent: i.concurrent,
             })
             .collect();
+        let redaction = crate::redaction::Redaction::for_recording(rec);
+        redaction.prepare(&mut entries);
         let index = (entries.len() > INDEX_FROM).then(|| {
             let mut index: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, e) in entries.iter().enumerate() {
@@ -194,6 +198,7 @@ impl Session {
             index,
             config,
             state: Mutex::new(state),
+            redaction,
         })
     }
 
@@ -387,11 +392,17 @@ fn recorded_side(rec: &Recording) -> (Side, Vec<usize>) {
 
 impl ReplayScope for Session {
     fn input(&self, site: &Site, key: &Value) -> Answer {
-        self.input_answer(site, key)
+        match self.redaction.key(site, key) {
+            Some(key) => self.input_answer(site, &key),
+            None => self.input_answer(site, key),
+        }
     }
 
     fn output(&self, site: &Site, args: &RawValue) -> Answer {
-        self.output_answer(site, args)
+        match self.redaction.args(site, args) {
+            Some(args) => self.output_answer(site, &args),
+            None => self.output_answer(site, args),
+        }
     }
 
     fn type_mismatch(
@@ -431,7 +442,8 @@ impl ReplayScope for Session {
         Some(self.recording_id.clone())
     }
 
-    fn finish(&self, result: OpResult) {
+    fn finish(&self, mut result: OpResult) {
+        self.redaction.result(&mut result);
         let mut st = self.state.lock();
         st.finished.get_or_insert_with(Instant::now);
         st.result = Some(result);

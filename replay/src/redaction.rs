@@ -1,0 +1,97 @@
+//! The recording's redaction rules, applied to the replayed side exactly as they were
+//! applied when recording: to each input key before it is matched, to each output's
+//! arguments, and to the result, before the comparison.
+//!
+//! The rules travel with the recording (its `playback.redaction` metadata, without the
+//! key); the key is the process's (`playback::redact::fingerprint_key`). Without the key
+//! the replay matches on fingerprints alone: every marker's fingerprint is left out on
+//! both sides, so a redacted input matches on the rest of its key, and the comparison
+//! reports redacted paths as not comparable.
+
+use std::sync::Arc;
+
+use playback_layer::Site;
+use playback_layer::redact::{Redactor, Rules, fingerprint_key, strip_fingerprints};
+use playback_store::{OpResult, REDACTED, Recording};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::session::Entry;
+
+/// How one replay treats redacted values.
+#[derive(Debug, Default)]
+pub(crate) struct Redaction {
+    redactor: Option<Arc<Redactor>>,
+    fingerprint_only: bool,
+}
+
+impl Redaction {
+    pub(crate) fn for_recording(rec: &Recording) -> Redaction {
+        let key = fingerprint_key();
+        let fingerprint_only = key.is_none();
+        let redactor = rec
+            .metadata
+            .get(playback_layer::redact::RULES_METADATA)
+            .and_then(|spec| serde_json::from_value::<Rules>(spec.clone()).ok())
+            .and_then(|rules| rules.compile_for_replay(key).ok())
+            .map(Arc::new);
+        Redaction {
+            redactor,
+            fingerprint_only,
+        }
+    }
+
+    /// Without the key, the recorded keys and arguments lose their fingerprints, as the
+    /// replayed ones have none.
+    pub(crate) fn prepare(&self, entries: &mut [Entry]) {
+        if !self.fingerprint_only {
+            return;
+        }
+        for e in entries {
+            if let Some(key) = &mut e.key {
+                strip_fingerprints(key);
+            }
+            if let Some(args) = &mut e.args
+                && args.get().contains(REDACTED)
+                && let Some(stripped) = strip_raw(args)
+            {
+                *args = stripped;
+            }
+        }
+    }
+
+    /// The replayed input key, redacted; `None` when nothing changes.
+    pub(crate) fn key(&self, site: &Site, key: &Value) -> Option<Value> {
+        let r = self.redactor.as_ref()?;
+        let mut key = key.clone();
+        r.redact(&["inputs", site.alias, "key"], &mut key);
+        Some(key)
+    }
+
+    /// The replayed output arguments, redacted; `None` when nothing changes.
+    pub(crate) fn args(&self, site: &Site, args: &RawValue) -> Option<Box<RawValue>> {
+        let r = self.redactor.as_ref()?;
+        let mut args = args.to_owned();
+        r.redact_raw(&["outputs", site.alias, "args"], &mut args);
+        Some(args)
+    }
+
+    /// The replayed result, redacted.
+    pub(crate) fn result(&self, result: &mut OpResult) {
+        if let Some(r) = &self.redactor {
+            match result {
+                OpResult::Returned { value, .. } => r.redact_raw(&["result"], value),
+                OpResult::Panicked { message } => {
+                    r.redact_text(message);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn strip_raw(raw: &RawValue) -> Option<Box<RawValue>> {
+    let mut v: Value = serde_json::from_str(raw.get()).ok()?;
+    strip_fingerprints(&mut v);
+    serde_json::value::to_raw_value(&v).ok()
+}
