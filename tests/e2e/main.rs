@@ -13,6 +13,7 @@ mod kv;
 mod macros_ui;
 mod operations;
 mod record;
+mod redaction;
 mod replay;
 mod service;
 mod support;
