@@ -202,6 +202,12 @@ impl TestServer {
         server
     }
 
+    /// The directory that holds the buckets: each object is a file under
+    /// `<root>/<bucket>/<key>`, with the bytes the client uploaded.
+    pub fn root(&self) -> &std::path::Path {
+        self._root.path()
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
