@@ -14,6 +14,8 @@ mod macros_ui;
 mod operations;
 mod record;
 mod redaction;
+#[cfg(feature = "s3")]
+mod redaction_s3;
 mod replay;
 mod service;
 mod support;
