@@ -126,14 +126,23 @@ fn no_file_of_a_dir_store_holds_a_secret_from_a_key_an_argument_a_result_metadat
     assert!(text.contains("no session for [redacted:email:"), "{text}");
     let text: String = text.split_whitespace().collect();
     assert!(text.contains(r#""user":{"playback.redacted":""#), "{text}");
-    assert!(text.contains(r#""key":{"user":{"playback.redacted":""#), "{text}");
+    assert!(
+        text.contains(r#""key":{"user":{"playback.redacted":""#),
+        "{text}"
+    );
     assert!(text.contains(r#""to":{"playback.redacted":""#), "{text}");
     assert!(text.contains(r#""token":{"playback.redacted":""#), "{text}");
 
     let (scanned, found) = files_containing(dir.path(), SECRET);
     assert!(scanned >= 2, "the store wrote files ({scanned})");
     assert!(found.is_empty(), "files holding the secret: {found:?}");
-    assert!(guard.stats().snapshot().unmatched_redaction_rules.is_empty());
+    assert!(
+        guard
+            .stats()
+            .snapshot()
+            .unmatched_redaction_rules
+            .is_empty()
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -158,7 +167,11 @@ fn an_input_keyed_by_a_secret_replays_and_a_changed_secret_is_a_mismatch_that_hi
     let builder = PlaybackLayer::builder().fingerprint_key(key());
     let (recs, _guard, _) = record_with(builder, || profile(Secret::new("user-4242".into())));
     let rec = recs.iter().find(|r| r.category == "profile").unwrap();
-    assert!(!String::from_utf8(rec.to_json().unwrap()).unwrap().contains("user-4242"));
+    assert!(
+        !String::from_utf8(rec.to_json().unwrap())
+            .unwrap()
+            .contains("user-4242")
+    );
 
     let same = playback::replay(rec, || profile(Secret::new("user-4242".into()))).unwrap();
     assert_eq!(same.recorded(), same.replayed());
@@ -167,7 +180,10 @@ fn an_input_keyed_by_a_secret_replays_and_a_changed_secret_is_a_mismatch_that_hi
     let message = format!("{err} {err:?}");
     assert!(message.contains("load_plan"), "{message}");
     assert!(message.contains("playback.redacted"), "{message}");
-    assert!(!message.contains("user-9999") && !message.contains("user-4242"), "{message}");
+    assert!(
+        !message.contains("user-9999") && !message.contains("user-4242"),
+        "{message}"
+    );
 }
 
 #[playback::instrument(playback = "operation")]
@@ -187,8 +203,13 @@ fn a_redacted_value_read_back_is_an_error_or_the_configured_placeholder_never_em
     let (recs, _guard, _) = record_with(builder, || session_of(7));
     let rec = recs.iter().find(|r| r.category == "session_of").unwrap();
 
-    let err = playback::replay(rec, || session_of(7)).unwrap_err().to_string();
-    assert!(err.contains("a redacted value cannot be read back"), "{err}");
+    let err = playback::replay(rec, || session_of(7))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a redacted value cannot be read back"),
+        "{err}"
+    );
     assert!(!err.contains("tok-7-xyz"), "{err}");
 
     playback::redact::set_placeholder(Some("redacted-token".into()));
