@@ -77,16 +77,16 @@ pub use playback_compare::{
 pub use playback_harness as harness;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
+/// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
+/// and [`audit`]. See the guide's chapter "Keeping secrets out of recordings".
+pub use playback_layer::redact;
+pub use playback_layer::redact::{FingerprintKey, Secret, audit};
 pub use playback_layer::{
     Codec, FilteredPlaybackLayer, LayerError, PlaybackFilter, PlaybackGuard, PlaybackLayer,
     PlaybackLayerBuilder, Stats, StatsSnapshot, current_recording_id, discard, force_sample, input,
     input_async, metadata, now, output, output_async, value,
 };
 pub use playback_macros::{instrument, service};
-/// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
-/// and [`audit`]. See the guide's chapter "Keeping secrets out of recordings".
-pub use playback_layer::redact;
-pub use playback_layer::redact::{FingerprintKey, Secret, audit};
 #[cfg(feature = "replay")]
 pub use playback_replay::{
     OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,

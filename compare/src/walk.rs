@@ -289,14 +289,23 @@ mod tests {
     fn redacted_paths_compare_by_fingerprint_and_never_show_values() {
         let d = JsonDiff::new();
         let m = |fp: &str| json!({"playback.redacted": fp});
-        let same = d.inspect(&json!({"id": m("aa"), "n": 1}), &json!({"id": m("aa"), "n": 1}));
+        let same = d.inspect(
+            &json!({"id": m("aa"), "n": 1}),
+            &json!({"id": m("aa"), "n": 1}),
+        );
         assert!(same.differences.is_empty() && same.not_comparable.is_empty());
         let changed = d.inspect(&json!({"id": m("aa")}), &json!({"id": m("bb")}));
-        assert_eq!(changed.differences, vec![Difference::redacted_changed("/id")]);
+        assert_eq!(
+            changed.differences,
+            vec![Difference::redacted_changed("/id")]
+        );
         // redacted on one side only: the other side's value is not shown either
         let one = d.inspect(&json!({"id": m("aa")}), &json!({"id": "ann@example.com"}));
         assert_eq!(one.differences, vec![Difference::redacted_changed("/id")]);
-        let unkeyed = d.inspect(&json!({"id": m("aa")}), &json!({"id": {"playback.redacted": null}}));
+        let unkeyed = d.inspect(
+            &json!({"id": m("aa")}),
+            &json!({"id": {"playback.redacted": null}}),
+        );
         assert!(unkeyed.differences.is_empty());
         assert_eq!(unkeyed.not_comparable[0].path, "/id");
     }

@@ -67,8 +67,6 @@ mod stats;
 mod writer;
 
 pub use crate::builder::PlaybackLayerBuilder;
-/// Redaction: `Secret<T>`, rules, detectors and the audit (the `playback-redact` crate).
-pub use playback_redact as redact;
 pub use crate::codec::Codec;
 pub use crate::error::LayerError;
 pub use crate::filter::PlaybackFilter;
@@ -81,6 +79,8 @@ pub use crate::layer::{FilteredPlaybackLayer, PlaybackLayer};
 pub use crate::site::{Kind, OnMissing, Site};
 pub use crate::stats::{Stats, StatsSnapshot};
 pub use crate::writer::PlaybackGuard;
+/// Redaction: `Secret<T>`, rules, detectors and the audit (the `playback-redact` crate).
+pub use playback_redact as redact;
 
 /// What `#[playback::instrument]` expands to. Not a public API: it may change in any
 /// release.

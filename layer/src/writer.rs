@@ -93,7 +93,12 @@ impl Shared {
     /// this thread instead, and waits for the store to flush.
     pub(crate) fn submit(&self, finished: Finished) {
         if let Some(store) = &self.through {
-            write(&**store, &self.stats, finished, self.config.redactor.as_deref());
+            write(
+                &**store,
+                &self.stats,
+                finished,
+                self.config.redactor.as_deref(),
+            );
             let timeout = self.queue.timeout;
             let flush = std::panic::AssertUnwindSafe(|| store.flush(timeout));
             let _ = std::panic::catch_unwind(flush);

@@ -32,7 +32,13 @@ pub struct Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {}", self.recording, self.path, self.detector.name())
+        write!(
+            f,
+            "{} {} {}",
+            self.recording,
+            self.path,
+            self.detector.name()
+        )
     }
 }
 
@@ -109,7 +115,9 @@ fn scan_recording(d: &Detectors, rec: &Recording, out: &mut Vec<Finding>) {
     }
     match &rec.result {
         Some(OpResult::Returned { value, .. }) => scan("/result".into(), &parse(value)),
-        Some(OpResult::Panicked { message }) => scan("/result/panic".into(), &message.as_str().into()),
+        Some(OpResult::Panicked { message }) => {
+            scan("/result/panic".into(), &message.as_str().into())
+        }
         _ => {}
     }
     for (k, v) in &rec.metadata {

@@ -11,7 +11,10 @@ use crate::rules::{Detector, Mode};
 fn regex(d: Detector) -> &'static Regex {
     static RE: [OnceLock<Regex>; 5] = [const { OnceLock::new() }; 5];
     let (i, src) = match d {
-        Detector::Email => (0, r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+        Detector::Email => (
+            0,
+            r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+        ),
         Detector::CreditCard => (1, r"\b\d(?:[ \-]?\d){12,18}\b"),
         Detector::BearerToken => (2, r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*"),
         Detector::Jwt => (
@@ -37,7 +40,8 @@ fn may_contain(d: Detector, text: &str) -> bool {
         Detector::BearerToken => b.len() > 7 && contains_ci(b, b"bearer"),
         Detector::Jwt => b.len() > 20 && text.contains("eyJ"),
         Detector::AwsKey => {
-            b.len() >= 20 && (text.contains("AKIA") || text.contains("ASIA") || contains_ci(b, b"aws"))
+            b.len() >= 20
+                && (text.contains("AKIA") || text.contains("ASIA") || contains_ci(b, b"aws"))
         }
     }
 }
@@ -177,7 +181,10 @@ mod tests {
             assert!(seen.contains(&d), "{d:?} found nothing");
         }
         let out = all.redact(text, None).unwrap();
-        assert!(!out.contains("ann@") && !out.contains("4111") && !out.contains("AKIA"), "{out}");
+        assert!(
+            !out.contains("ann@") && !out.contains("4111") && !out.contains("AKIA"),
+            "{out}"
+        );
     }
 
     #[test]

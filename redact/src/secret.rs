@@ -87,8 +87,9 @@ impl<T: Serialize> Serialize for Secret<T> {
         let fingerprint = match fingerprint_key() {
             Some(key) => {
                 // The inner value's error message could quote the value: keep it out.
-                let value = serde_json::to_value(&self.0)
-                    .map_err(|_| S::Error::custom("the value inside a Secret does not serialize"))?;
+                let value = serde_json::to_value(&self.0).map_err(|_| {
+                    S::Error::custom("the value inside a Secret does not serialize")
+                })?;
                 Value::String(key.fingerprint_value(&value))
             }
             None => Value::Null,
