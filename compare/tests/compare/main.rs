@@ -4,6 +4,7 @@ mod equalizer;
 mod html;
 mod incomplete;
 mod isolate;
+mod redacted;
 mod sharding;
 mod snapshots;
 mod studio;
