@@ -68,8 +68,8 @@
 pub use playback_compare::{
     BoxError, CategorySummary, Change, Comparator, Comparison, Comparisons, Context, Counts,
     Difference, Equalizer, Error as CompareError, Inspection, JsonDiff, NoisePath, NotComparable,
-    Problem, Progress, REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard, Status, Studio,
-    SummaryOptions, Tuning, Verdict, result_and_outputs,
+    Problem, Progress, REDACTED_CHANGED, REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard,
+    Status, Studio, SummaryOptions, Tuning, Verdict, result_and_outputs,
 };
 /// Each recording as a cargo test, with a review workflow: see the guide's chapter
 /// "Recordings as tests".
