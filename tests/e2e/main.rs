@@ -14,6 +14,7 @@ mod macros_ui;
 mod operations;
 mod record;
 mod redaction;
+mod redaction_compare;
 #[cfg(feature = "s3")]
 mod redaction_s3;
 mod replay;
