@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cmd::{completions, diff, list, prune, pull, report, review, show, stats};
+use crate::cmd::{audit, completions, diff, list, prune, pull, report, review, show, stats};
 use crate::output::ColorChoice;
 
 /// Find, read, fetch, compare and prune playback recordings; merge and render reports;
@@ -99,6 +99,9 @@ pub(crate) enum Command {
     Prune(prune::PruneArgs),
     /// Accept or reject the changes a `PLAYBACK_UPDATE=new` test run left pending.
     Review(review::ReviewArgs),
+    /// Scan the recordings for secrets and personal data (emails, cards, tokens, AWS
+    /// keys): recording, path and detector, never the value.
+    Audit(audit::AuditArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }

@@ -60,6 +60,9 @@ pub(crate) enum CliError {
 
     #[error("nothing to render")]
     NothingToRender,
+
+    #[error("{0}")]
+    Audit(#[from] playback_redact::RedactError),
 }
 
 impl CliError {
@@ -105,6 +108,7 @@ impl CliError {
             }
             CliError::Prompt(_) => "pass --accept or --reject when stdin cannot be read".into(),
             CliError::NothingToRender => "pass `--html PATH`, `--junit PATH` or both".into(),
+            CliError::Audit(_) => "check that the store is reachable and readable".into(),
         };
         Some(hint)
     }

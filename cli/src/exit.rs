@@ -4,7 +4,7 @@
 /// pending.
 pub(crate) const OK: u8 = 0;
 /// `diff`: the two sides differ. `review`: changes were rejected or skipped and stay
-/// pending, so the tests they belong to still fail.
+/// pending, so the tests they belong to still fail. `audit`: a detector flagged a value.
 pub(crate) const DIFFERENT: u8 = 1;
 /// A usage error (clap), an unreachable or unreadable store, a missing or invalid file,
 /// or recordings that could not be read.
@@ -14,5 +14,6 @@ pub(crate) const ERROR: u8 = 2;
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success: done, no differences (diff), nothing left pending (review)
-  1  differences found (diff), changes rejected or left pending (review)
+  1  differences found (diff), changes rejected or left pending (review), values
+     flagged (audit)
   2  usage error, store or file error, unreadable recordings";

@@ -76,6 +76,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::List(args) => cmd::list::run(global, &args),
         Command::Show(args) => cmd::show::run(global, &args),
         Command::Stats(args) => cmd::stats::run(global, &args),
+        Command::Audit(args) => cmd::audit::run(global, &args),
         Command::Pull(args) => cmd::pull::run(global, &args),
         Command::Diff(args) => cmd::diff::run(global, &args),
         Command::Report(command) => cmd::report::run(global, &command),

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod diff;
 pub(crate) mod list;

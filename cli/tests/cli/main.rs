@@ -1,6 +1,7 @@
 //! The `playback` command line, run as a process against a real directory store
 //! built in each test, and against the loopback S3 server of the s3 tests.
 
+mod audit;
 mod cargo;
 mod completions;
 mod diff;
