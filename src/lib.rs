@@ -75,6 +75,10 @@ pub use playback_compare::{
 /// "Recordings as tests".
 #[cfg(feature = "harness")]
 pub use playback_harness as harness;
+/// Scenario matrices: every combination of some settings over real recordings,
+/// compared and reported per combination; see the guide's chapter "Scenario matrices".
+#[cfg(feature = "matrix")]
+pub use playback_matrix as matrix;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
 /// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
