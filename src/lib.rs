@@ -43,6 +43,8 @@
 //! - `harness` (implies `compare`): `playback::harness`, each recording as a cargo test
 //!   (libtest-mimic), with the `PLAYBACK_UPDATE` review workflow. Off by default; see the
 //!   guide's chapter "Recordings as tests".
+//! - `http`: `playback::http`, HTTP servers (axum, hyper, tower) and reqwest clients
+//!   recorded and replayed with one `.layer(..)` each. Off by default.
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
 //! - `tokio`: `playback::fs::tokio`, async file interceptions over `tokio::fs`. Off by
 //!   default.
@@ -79,6 +81,10 @@ pub use playback_harness as harness;
 /// compared and reported per combination; see the guide's chapter "Scenario matrices".
 #[cfg(feature = "matrix")]
 pub use playback_matrix as matrix;
+/// HTTP services and clients, recorded and replayed with one `.layer(..)` each: see the
+/// guide's chapter "HTTP and gRPC".
+#[cfg(feature = "http")]
+pub use playback_http as http;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
 /// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
