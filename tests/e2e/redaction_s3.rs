@@ -82,9 +82,16 @@ fn no_object_in_the_s3_bucket_and_no_spool_file_holds_a_secret_compressed_or_not
     assert!(found.is_empty(), "objects holding the secret: {found:?}");
     let zstd_objects = walk_files(server.root())
         .iter()
-        .filter(|p| std::fs::read(p).unwrap().starts_with(&[0x28, 0xb5, 0x2f, 0xfd]))
+        .filter(|p| {
+            std::fs::read(p)
+                .unwrap()
+                .starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        })
         .count();
-    assert!(zstd_objects >= 2, "compressed objects were scanned decompressed too");
+    assert!(
+        zstd_objects >= 2,
+        "compressed objects were scanned decompressed too"
+    );
     let (cached, found) = files_containing(dir.path(), SECRET);
     assert!(cached > 0);
     assert!(
