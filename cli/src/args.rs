@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cmd::{audit, completions, diff, list, prune, pull, report, review, show, stats};
+use crate::cmd::{
+    audit, completions, diff, list, matrix, prune, pull, report, review, show, stats,
+};
 use crate::output::ColorChoice;
 
 /// Find, read, fetch, compare and prune playback recordings; merge and render reports;
@@ -95,6 +97,9 @@ pub(crate) enum Command {
     /// Merge the JSON reports of sharded runs, and render a report as HTML or JUnit.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Scenario matrices: show one walk of a trace and how to re-run exactly it.
+    #[command(subcommand)]
+    Matrix(matrix::MatrixCommand),
     /// Delete recordings older than a duration.
     Prune(prune::PruneArgs),
     /// Accept or reject the changes a `PLAYBACK_UPDATE=new` test run left pending.

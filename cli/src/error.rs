@@ -63,6 +63,12 @@ pub(crate) enum CliError {
 
     #[error("{0}")]
     Audit(#[from] playback_redact::RedactError),
+
+    #[error("{0}")]
+    Matrix(#[from] playback_matrix::MatrixError),
+
+    #[error("the trace `{}` records no command to run", path.display())]
+    NoCommandInTrace { path: PathBuf },
 }
 
 impl CliError {
@@ -109,6 +115,12 @@ impl CliError {
             CliError::Prompt(_) => "pass --accept or --reject when stdin cannot be read".into(),
             CliError::NothingToRender => "pass `--html PATH`, `--junit PATH` or both".into(),
             CliError::Audit(_) => "check that the store is reachable and readable".into(),
+            CliError::Matrix(_) => {
+                "traces are the JSON-lines files a matrix writes with `.trace(path)`".into()
+            }
+            CliError::NoCommandInTrace { .. } => {
+                "run your matrix's program yourself with the environment printed above".into()
+            }
         };
         Some(hint)
     }

@@ -80,6 +80,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Pull(args) => cmd::pull::run(global, &args),
         Command::Diff(args) => cmd::diff::run(global, &args),
         Command::Report(command) => cmd::report::run(global, &command),
+        Command::Matrix(command) => cmd::matrix::run(global, &command),
         Command::Prune(args) => cmd::prune::run(global, &args),
         Command::Review(args) => cmd::review::run(global, &args),
         Command::Completions(args) => cmd::completions::run(&args),

@@ -5,6 +5,7 @@ pub(crate) mod completions;
 pub(crate) mod diff;
 pub(crate) mod list;
 mod listing;
+pub(crate) mod matrix;
 pub(crate) mod prune;
 pub(crate) mod pull;
 pub(crate) mod report;
