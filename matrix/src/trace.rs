@@ -138,18 +138,19 @@ pub fn find_walk(
         if line.trim().is_empty() {
             continue;
         }
-        if line.starts_with("{\"trace\"") {
-            if let Ok(header) = serde_json::from_str::<TraceHeader>(&line) {
+        let parse_error = |source| MatrixError::ParseTrace {
+            path: path.to_owned(),
+            line: n + 1,
+            source,
+        };
+        let value: serde_json::Value = serde_json::from_str(&line).map_err(parse_error)?;
+        if value.get("trace").is_some() {
+            if let Ok(header) = serde_json::from_value::<TraceHeader>(value) {
                 command = header.command;
             }
             continue;
         }
-        let walk: TraceLine =
-            serde_json::from_str(&line).map_err(|source| MatrixError::ParseTrace {
-                path: path.to_owned(),
-                line: n + 1,
-                source,
-            })?;
+        let walk: TraceLine = serde_json::from_value(value).map_err(parse_error)?;
         if walk.id == id {
             return Ok((walk, command));
         }

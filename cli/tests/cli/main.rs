@@ -7,6 +7,7 @@ mod completions;
 mod diff;
 mod errors;
 mod list;
+mod matrix;
 mod prune;
 mod pull;
 mod report;
