@@ -27,6 +27,18 @@ use serde::{Deserialize, Serialize};
 /// second replay.
 pub(crate) static CANDIDATE_PRICING: AtomicBool = AtomicBool::new(false);
 
+/// How a converted amount is rounded to the hundredth of a currency. Production
+/// rounds to the nearest (and the candidate change truncates); a scenario matrix
+/// (`examples/matrix.rs`) replays quotes under each mode through the shop it gives the
+/// replay ([`Shop::detached_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Rounding {
+    Nearest,
+    Floor,
+    Ceil,
+}
+
 /// The catalog the database starts with: sku, name, price in euro cents, stock.
 const CATALOG: [(&str, &str, u64, u32); 6] = [
     ("kettle", "Electric kettle", 3499, 1_000_000),
@@ -148,6 +160,8 @@ pub(crate) struct Shop {
     db: Option<Mutex<Connection>>,
     rates: Option<RatesClient>,
     outbox: Option<PathBuf>,
+    /// A fixed rounding mode; `None`: production's (see [`convert`]).
+    rounding: Option<Rounding>,
 }
 
 #[derive(Debug)]
@@ -196,6 +210,7 @@ impl Shop {
                 base_url: rates_url.to_owned(),
             }),
             outbox: Some(outbox.to_owned()),
+            rounding: None,
         })
     }
 
@@ -205,6 +220,17 @@ impl Shop {
             db: None,
             rates: None,
             outbox: None,
+            rounding: None,
+        }
+    }
+
+    /// A detached shop that rounds converted amounts with `rounding`.
+    // `allow`, not `expect`: examples/matrix.rs uses it, the demo binary does not
+    #[allow(dead_code)]
+    pub(crate) fn detached_with(rounding: Rounding) -> Shop {
+        Shop {
+            rounding: Some(rounding),
+            ..Shop::detached()
         }
     }
 
@@ -234,12 +260,18 @@ pub(crate) fn line_total(price_cents: u64, qty: u32) -> u64 {
 
 /// Euro cents in hundredths of a currency worth `rate` per euro: rounded to the
 /// nearest hundredth, or, with the candidate change, truncated.
-pub(crate) fn convert(cents: u64, rate: f64) -> u64 {
+/// `rounding` fixes the mode (`None`: production's).
+pub(crate) fn convert(cents: u64, rate: f64, rounding: Option<Rounding>) -> u64 {
     let exact = cents as f64 * rate;
-    let converted = if CANDIDATE_PRICING.load(Ordering::Relaxed) {
-        exact.floor()
+    let rounding = rounding.unwrap_or(if CANDIDATE_PRICING.load(Ordering::Relaxed) {
+        Rounding::Floor
     } else {
-        exact.round()
+        Rounding::Nearest
+    });
+    let converted = match rounding {
+        Rounding::Nearest => exact.round(),
+        Rounding::Floor => exact.floor(),
+        Rounding::Ceil => exact.ceil(),
     };
     converted as u64
 }
@@ -272,7 +304,7 @@ pub(crate) async fn quote(shop: &Shop, req: QuoteRequest) -> Result<Quote, ShopE
     let rate = exchange_rate(shop, &req.currency).await?;
     let subtotal = line_total(product.price_cents, req.qty);
     Ok(Quote {
-        total: convert(subtotal, rate),
+        total: convert(subtotal, rate, shop.rounding),
         subtotal_eur_cents: subtotal,
         rate,
         sku: req.sku,
