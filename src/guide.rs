@@ -54,6 +54,10 @@ struct RecordingsAsTests;
 #[doc = include_str!("../docs/src/comparing.md")]
 struct Comparing;
 
+#[cfg(feature = "matrix")]
+#[doc = include_str!("../docs/src/matrices.md")]
+struct Matrices;
+
 #[doc = include_str!("../docs/src/cli.md")]
 struct Cli;
 
