@@ -69,3 +69,7 @@ pub use crate::replay::{HttpReplayError, ReplayerExt};
 pub use crate::server::{
     RecordLayer, RecordLayerBuilder, RecordService, ResponseFuture, category_name,
 };
+/// The `reqwest-middleware` crate [`ClientMiddleware`] plugs into, so its version always
+/// matches: `playback::http::reqwest_middleware::ClientBuilder`.
+#[cfg(feature = "reqwest")]
+pub use reqwest_middleware;
