@@ -5,10 +5,20 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::detect::mask;
+use crate::path::State;
 use crate::rules::{Mode, Redactor};
 
 /// The metadata key under which a recording carries its rules (never the key), so a
 /// replay applies the same rules to the replayed side.
+///
+/// ```
+/// use playback_redact::{Mode, Rules, RULES_METADATA};
+/// let r = Rules::new().path("/args/pin", Mode::Remove).compile(None)?;
+/// let mut rec = playback_store::Recording::builder("login").build();
+/// r.redact_recording(&mut rec);
+/// assert_eq!(rec.metadata[RULES_METADATA]["rules"][0]["path"], "/args/pin");
+/// # Ok::<(), playback_redact::RedactError>(())
+/// ```
 pub const RULES_METADATA: &str = "playback.redaction";
 
 /// A marker, with or without fingerprint.
@@ -27,12 +37,19 @@ enum Action {
 }
 
 impl Redactor {
-    /// Whether anything can apply under `base`: a path rule still alive there, a field
-    /// rule or a detector. When not, the part is left as it is, unparsed.
-    pub(crate) fn reaches(&self, base: &[&str]) -> bool {
-        !self.keys.is_empty()
+    /// The pattern states at `base`, or `None` when nothing can apply under it (no path
+    /// rule alive there, no field rule, no detector): the part is then left as it is,
+    /// unparsed.
+    fn states_at(&self, base: &[&str]) -> Option<Vec<State>> {
+        let states: Vec<State> = self.paths.iter().map(|(p, _, _)| p.walk(base)).collect();
+        let reaches = !self.keys.is_empty()
             || !self.detectors.is_empty()
-            || self.paths.iter().any(|(p, _, _)| p.alive(base))
+            || self
+                .paths
+                .iter()
+                .zip(&states)
+                .any(|((p, _, _), s)| p.matched(*s) || p.alive_below(*s));
+        reaches.then_some(states)
     }
 
     /// Applies the rules to `value`, which sits at path `base` of the recording (for
@@ -48,11 +65,10 @@ impl Redactor {
     /// # Ok::<(), playback_redact::RedactError>(())
     /// ```
     pub fn redact(&self, base: &[&str], value: &mut Value) {
-        if !self.reaches(base) {
+        let Some(mut stack) = self.states_at(base) else {
             return;
-        }
-        let mut path: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
-        if let Action::Remove = self.walk(&mut path, value) {
+        };
+        if let Action::Remove = self.walk(&mut stack, 0, value) {
             *value = marker(None);
         }
     }
@@ -89,13 +105,16 @@ impl Redactor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn redact_raw(&self, base: &[&str], raw: &mut Box<RawValue>) {
-        if !self.reaches(base) {
+        let Some(mut stack) = self.states_at(base) else {
             return;
-        }
+        };
         let Ok(mut v) = serde_json::from_str::<Value>(raw.get()) else {
             return;
         };
-        self.redact(base, &mut v);
+        let action = self.walk(&mut stack, 0, &mut v);
+        if let Action::Remove = action {
+            v = marker(None);
+        }
         if let Ok(out) = serde_json::value::to_raw_value(&v) {
             *raw = out;
         }
@@ -113,17 +132,36 @@ impl Redactor {
         Action::Keep
     }
 
-    fn walk(&self, path: &mut Vec<String>, value: &mut Value) -> Action {
+    /// Pushes the pattern states one segment below those at `at`; returns where they
+    /// start.
+    fn child(&self, stack: &mut Vec<State>, at: usize, segment: &str) -> usize {
+        let start = stack.len();
+        for (k, (p, _, _)) in self.paths.iter().enumerate() {
+            let s = stack[at + k];
+            stack.push(p.step(s, segment));
+        }
+        start
+    }
+
+    /// Walks `value`, whose pattern states are `stack[at..at + paths]`.
+    fn walk(&self, stack: &mut Vec<State>, at: usize, value: &mut Value) -> Action {
         if !self.paths.is_empty() {
-            let segs: Vec<&str> = path.iter().map(String::as_str).collect();
-            if let Some((_, mode, i)) = self.paths.iter().find(|(p, _, _)| p.matches(&segs)) {
-                self.hit(*i);
+            let states = &stack[at..at + self.paths.len()];
+            if let Some(((_, mode, rule), _)) = self
+                .paths
+                .iter()
+                .zip(states)
+                .find(|((p, _, _), s)| p.matched(**s))
+            {
+                self.hit(*rule);
                 return self.apply(*mode, value);
             }
-            if self.keys.is_empty()
-                && self.detectors.is_empty()
-                && !self.paths.iter().any(|(p, _, _)| p.alive(&segs))
-            {
+            let alive = self
+                .paths
+                .iter()
+                .zip(states)
+                .any(|((p, _, _), s)| p.alive_below(*s));
+            if !alive && self.keys.is_empty() && self.detectors.is_empty() {
                 return Action::Keep;
             }
         }
@@ -140,9 +178,9 @@ impl Redactor {
                             self.apply(*mode, v)
                         }
                         None => {
-                            path.push(name.clone());
-                            let a = self.walk(path, v);
-                            path.pop();
+                            let child = self.child(stack, at, name);
+                            let a = self.walk(stack, child, v);
+                            stack.truncate(child);
                             a
                         }
                     };
@@ -155,12 +193,13 @@ impl Redactor {
                 }
             }
             Value::Array(items) => {
+                let mut buf = itoa_buf();
                 for (i, v) in items.iter_mut().enumerate() {
-                    path.push(i.to_string());
-                    if let Action::Remove = self.walk(path, v) {
+                    let child = self.child(stack, at, index(i, &mut buf));
+                    if let Action::Remove = self.walk(stack, child, v) {
                         *v = marker(None);
                     }
-                    path.pop();
+                    stack.truncate(child);
                 }
             }
             Value::String(s) => {
@@ -217,18 +256,21 @@ impl Redactor {
                 playback_store::InterceptionKind::Output => "outputs",
                 _ => "inputs",
             };
-            let alias = i.alias.clone();
+            let alias = i.alias.as_str();
             if let Some(key) = &mut i.key {
-                self.redact(&[kind, &alias, "key"], key);
+                self.redact(&[kind, alias, "key"], key);
             }
             if let Some(args) = &mut i.args {
-                self.redact_raw(&[kind, &alias, "args"], args);
+                self.redact_raw(&[kind, alias, "args"], args);
             }
             if let Some(value) = &mut i.value {
-                self.redact_raw(&[kind, &alias, "value"], value);
+                self.redact_raw(&[kind, alias, "value"], value);
             }
             if let Some(panic) = &mut i.panic {
                 self.redact_text(panic);
+            }
+            if let Some(reason) = &mut i.unrecordable {
+                self.redact_text(reason);
             }
         }
         let mut meta = Value::Object(std::mem::take(&mut rec.metadata));
@@ -240,6 +282,25 @@ impl Redactor {
             rec.metadata = m;
         }
     }
+}
+
+fn itoa_buf() -> [u8; 20] {
+    [0; 20]
+}
+
+/// `i` in decimal, written into `buf` (array indices as path segments, without
+/// allocating).
+fn index(mut i: usize, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (i % 10) as u8;
+        i /= 10;
+        if i == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 fn mask_value(value: &mut Value, last4: bool) {

@@ -11,7 +11,11 @@ use sha2::Sha256;
 
 use crate::error::RedactError;
 
-/// The environment variable [`FingerprintKey::from_env`] reads by default.
+/// The environment variable that holds the fingerprint key when none is given in code.
+///
+/// ```
+/// assert_eq!(playback_redact::KEY_ENV, "PLAYBACK_FINGERPRINT_KEY");
+/// ```
 pub const KEY_ENV: &str = "PLAYBACK_FINGERPRINT_KEY";
 
 /// The shortest key accepted, in bytes.

@@ -95,3 +95,51 @@ fn strip_raw(raw: &RawValue) -> Option<Box<RawValue>> {
     strip_fingerprints(&mut v);
     serde_json::value::to_raw_value(&v).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use playback_layer::input;
+    use playback_layer::redact::Secret;
+    use playback_store::Interception;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A recording whose input key holds a fingerprinted secret (recorded with a key
+    /// this test process does not have).
+    fn recording() -> Recording {
+        let value = serde_json::value::to_raw_value("gold").unwrap();
+        Recording::builder("profile")
+            .interception(Interception::input(
+                "load_plan",
+                1,
+                json!([{"playback.redacted": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}, "eu"]),
+                value,
+                false,
+            ))
+            .build()
+    }
+
+    fn profile(user: &str, region: &str) -> String {
+        let _op = tracing::info_span!("profile", playback = "operation").entered();
+        input("load_plan", &(Secret::new(user.to_owned()), region), || {
+            "live".to_owned()
+        })
+    }
+
+    #[test]
+    fn without_the_key_a_redacted_input_matches_on_the_rest_of_its_key() {
+        // This test binary installs no key (and CI sets no PLAYBACK_FINGERPRINT_KEY).
+        assert!(fingerprint_key().is_none());
+        let rec = recording();
+        let mut plan = String::new();
+        crate::replay(&rec, || plan = profile("user-1", "eu")).unwrap();
+        assert_eq!(plan, "gold", "the recorded value, not the live one");
+        let err = crate::replay(&rec, || profile("user-1", "us")).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("load_plan") && !message.contains("user-1"),
+            "{message}"
+        );
+    }
+}

@@ -46,8 +46,15 @@ fn a_changed_redacted_value_is_different_at_its_path_and_an_unchanged_one_is_equ
     let statuses: Vec<Status> = report.comparisons.iter().map(|c| c.status).collect();
     assert_eq!(statuses, vec![Status::Equal, Status::Different]);
     let changed = &report.comparisons[1];
-    let paths: Vec<&str> = changed.differences.iter().map(|d| d.path.as_str()).collect();
-    assert_eq!(paths, vec!["/outputs/0/args/saved/Ok/email", "/result/Ok/email"]);
+    let paths: Vec<&str> = changed
+        .differences
+        .iter()
+        .map(|d| d.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["/outputs/0/args/saved/Ok/email", "/result/Ok/email"]
+    );
     assert!(changed.differences.iter().all(|d| d.is_redacted()));
 }
 
@@ -76,7 +83,10 @@ fn json_report_shows_the_path_and_redacted_value_changed() {
     let json = redacted_report().to_json().unwrap();
     let parsed: Value = serde_json::from_str(&json).unwrap();
     let diffs = &parsed["comparisons"][1]["differences"];
-    insta::assert_snapshot!("redacted_json", serde_json::to_string_pretty(diffs).unwrap());
+    insta::assert_snapshot!(
+        "redacted_json",
+        serde_json::to_string_pretty(diffs).unwrap()
+    );
 }
 
 #[test]
