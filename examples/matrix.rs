@@ -5,7 +5,14 @@
 //!
 //! ```sh
 //! cargo run --example matrix --features matrix
+//! PLAYBACK_SHARD=2/4 cargo run --example matrix --features matrix   # one shard of four
 //! ```
+//!
+//! Sharded (`PLAYBACK_SHARD=k/n`, or `JOB_COMPLETION_INDEX` with `PLAYBACK_SHARDS=n`), it
+//! runs only its shard's walks and writes its partial report to
+//! `target/playback/matrix-<k>-of-<n>.json` (or `PLAYBACK_MATRIX_REPORT`);
+//! `playback report merge` joins the shards' reports into the report of one run. See
+//! `examples/matrix/k8s-job.yaml` and `examples/matrix/github-actions.yml`.
 //!
 //! The two axes reach the code under test in the two ways a matrix offers:
 //!
@@ -26,7 +33,7 @@
 )]
 mod shop;
 
-use playback::matrix::{RecordingMatrix, Setup, action};
+use playback::matrix::{RecordingMatrix, Setup, action, shard_from_env};
 use playback::{DirStore, Query, Store};
 
 /// The reference rates (per euro) the `reference` source answers with.
@@ -81,6 +88,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or(shop::Rounding::Nearest);
             replayer.provide(move || shop::Shop::detached_with(mode))
         })
+        .shard(shard_from_env()?)
         .trace("target/playback/matrix.jsonl");
 
     let result = matrix.run()?;
@@ -114,9 +122,13 @@ fn main() -> anyhow::Result<()> {
     for axis in result.report.axes() {
         println!("  {}", axis.sentence());
     }
+    let json = std::env::var("PLAYBACK_MATRIX_REPORT").unwrap_or_else(|_| match shard_from_env() {
+        Ok(Some(s)) => format!("target/playback/matrix-{}-of-{}.json", s.index(), s.total()),
+        _ => "target/playback/matrix.json".to_owned(),
+    });
     result.report.write_html("target/playback/matrix.html")?;
-    result.report.write_json("target/playback/matrix.json")?;
-    println!("\nwrote target/playback/matrix.html (axis table) and target/playback/matrix.json");
+    result.report.write_json(&json)?;
+    println!("\nwrote target/playback/matrix.html (axis table) and {json}");
     if let Some(id) = result.failed.first() {
         println!(
             "re-run one walk: playback matrix replay --trace target/playback/matrix.jsonl --id {id}"
