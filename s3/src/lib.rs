@@ -57,6 +57,7 @@ mod error;
 mod fsutil;
 mod keys;
 mod listing;
+mod objects;
 mod pipeline;
 mod runtime;
 mod spool;

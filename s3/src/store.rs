@@ -56,9 +56,9 @@ use crate::spool::Spool;
 /// ```
 #[derive(Debug)]
 pub struct S3Store {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
-    runtime: OwnedRuntime,
+    pub(crate) runtime: OwnedRuntime,
 }
 
 impl S3Store {
