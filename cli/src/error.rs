@@ -69,6 +69,10 @@ pub(crate) enum CliError {
 
     #[error("the trace `{}` records no command to run", path.display())]
     NoCommandInTrace { path: PathBuf },
+
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    #[error("no `.json` report under `{url}`")]
+    NoReports { url: String },
 }
 
 impl CliError {
@@ -117,6 +121,10 @@ impl CliError {
             CliError::Audit(_) => "check that the store is reachable and readable".into(),
             CliError::Matrix(_) => {
                 "traces are the JSON-lines files a matrix writes with `.trace(path)`".into()
+            }
+            CliError::NoReports { .. } => {
+                "check the prefix: the shards write their reports under it, e.g. `reports/run-42/`"
+                    .into()
             }
             CliError::NoCommandInTrace { .. } => {
                 "run your matrix's program yourself with the environment printed above".into()

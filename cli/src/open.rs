@@ -112,7 +112,7 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirStore, CliError> {
     }
 }
 
-fn parse_s3_url(url: &str) -> Result<Location, CliError> {
+pub(crate) fn parse_s3_url(url: &str) -> Result<Location, CliError> {
     let invalid = |reason| CliError::S3Url {
         url: url.to_owned(),
         reason,
@@ -143,6 +143,16 @@ fn open_s3(bucket: &str, prefix: &str, _access: Access) -> Result<Opened, CliErr
 /// command deletes, and never a spool (the CLI does not upload).
 #[cfg(feature = "s3")]
 fn open_s3(bucket: &str, prefix: &str, access: Access) -> Result<Opened, CliError> {
+    Ok(Opened::S3(s3_store(bucket, prefix, access)?))
+}
+
+/// The S3 store `open_s3` opens, for commands that read other objects than recordings.
+#[cfg(feature = "s3")]
+pub(crate) fn s3_store(
+    bucket: &str,
+    prefix: &str,
+    access: Access,
+) -> Result<playback_s3::S3Store, CliError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let mut builder = playback_s3::S3Store::builder()
         .bucket(bucket)
@@ -156,7 +166,7 @@ fn open_s3(bucket: &str, prefix: &str, access: Access) -> Result<Opened, CliErro
     } else if let Some(v) = env("PLAYBACK_S3_PATH_STYLE") {
         builder = builder.force_path_style(matches!(v.as_str(), "1" | "true" | "yes"));
     }
-    Ok(Opened::S3(builder.build_blocking()?))
+    Ok(builder.build_blocking()?)
 }
 
 #[cfg(test)]

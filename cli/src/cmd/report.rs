@@ -20,11 +20,14 @@ pub(crate) enum ReportCommand {
 
 /// `playback report merge A.json B.json ... -o all.json`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:
-  playback report merge shard-1/report.json shard-2/report.json -o all.json")]
+#[command(after_help = "Examples:
+  playback report merge shard-1/report.json shard-2/report.json -o all.json
+  playback report merge s3://playback-ci/reports/run-42/ -o all.json   (feature s3)")]
 pub(crate) struct MergeArgs {
-    /// The reports to merge (each recording in at most one of them).
-    #[arg(value_name = "REPORT", required = true)]
+    /// The reports to merge (each recording, or each recording and matrix walk, in at
+    /// most one of them): files, or S3 prefixes (`s3://bucket/prefix/`: every `.json`
+    /// object under it).
+    #[arg(value_name = "REPORT|S3_PREFIX", required = true)]
     pub(crate) reports: Vec<PathBuf>,
 
     /// Where to write the merged report.
@@ -62,23 +65,52 @@ pub(crate) fn run(global: &Global, command: &ReportCommand) -> Result<u8, CliErr
 }
 
 fn merge(args: &MergeArgs) -> Result<u8, CliError> {
-    let reports = args
-        .reports
-        .iter()
-        .map(Report::read_json)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut reports = Vec::new();
+    for arg in &args.reports {
+        match arg.to_str().filter(|a| a.starts_with("s3://")) {
+            Some(url) => reports.extend(read_s3_reports(url)?),
+            None => reports.push(Report::read_json(arg)?),
+        }
+    }
+    let count = reports.len();
     let merged = Report::merge(reports)?;
     merged.write_json(&args.output)?;
     let counts = merged.counts();
     print(&format!(
         "merged {} report(s) into {}: {} recording(s), {} different, {} failed\n",
-        args.reports.len(),
+        count,
         args.output.display(),
         merged.comparisons.len(),
         counts.different,
         counts.failed + counts.error,
     ));
     Ok(crate::exit::OK)
+}
+
+/// Every `.json` report under an S3 prefix (the shards of one run).
+#[cfg(feature = "s3")]
+fn read_s3_reports(url: &str) -> Result<Vec<Report>, CliError> {
+    let crate::open::Location::S3 { bucket, prefix } = crate::open::parse_s3_url(url)? else {
+        return Ok(Vec::new());
+    };
+    let store = crate::open::s3_store(&bucket, &prefix, crate::open::Access::Read)?;
+    let objects = store.read_objects("", ".json")?;
+    if objects.is_empty() {
+        return Err(CliError::NoReports {
+            url: url.to_owned(),
+        });
+    }
+    objects
+        .into_iter()
+        .map(|(_, bytes)| Report::from_json(&bytes).map_err(CliError::from))
+        .collect()
+}
+
+#[cfg(not(feature = "s3"))]
+fn read_s3_reports(url: &str) -> Result<Vec<Report>, CliError> {
+    Err(CliError::NoS3 {
+        url: url.to_owned(),
+    })
 }
 
 fn render(global: &Global, args: &RenderArgs) -> Result<u8, CliError> {

@@ -150,3 +150,62 @@ fn an_unreachable_s3_store_is_one_error_and_a_hint() {
         run.stderr
     );
 }
+
+#[test]
+fn report_merge_reads_every_shard_report_under_an_s3_prefix() {
+    let server = server_with("svc", &[]);
+    let store = writer(&server, "ci");
+    for (k, id, status) in [
+        (1, "01KE4F9ZQE0000000000000001", "equal"),
+        (2, "01KE4F9ZQE0000000000000002", "different"),
+    ] {
+        let doc = serde_json::json!({
+            "format": "playback-report", "format_version": "1.1",
+            "generated_at": "2026-01-10T00:00:00Z",
+            "shards": [{"index": k, "total": 2}],
+            "comparisons": [{"recording_id": id, "category": "quote", "status": status}],
+        });
+        store
+            .write_object(
+                &format!("reports/run-7/shard-{k}.json"),
+                serde_json::to_vec(&doc).unwrap(),
+            )
+            .unwrap();
+    }
+    store
+        .write_object("reports/run-7/trace-1.jsonl", b"{}\n".to_vec())
+        .unwrap();
+    store
+        .write_object("reports/run-8/shard-1.json", b"not read".to_vec())
+        .unwrap();
+    store.close().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.json");
+    let run = |url: &str| {
+        let out = command()
+            .env("AWS_ENDPOINT_URL", server.endpoint())
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .args(["report", "merge", url, "-o", all.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, stderr) = run(&format!("s3://{BUCKET}/ci/reports/run-7/"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("merged 2 report(s)"), "{stdout}");
+    let merged = playback_compare::Report::read_json(&all).unwrap();
+    assert_eq!(merged.comparisons.len(), 2);
+    assert!(
+        merged.shards.is_empty(),
+        "both shards of 2: the report of a single run"
+    );
+    let (code, _, stderr) = run(&format!("s3://{BUCKET}/ci/reports/run-9/"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no `.json` report under"), "{stderr}");
+}
