@@ -51,8 +51,10 @@ fn merged_shard_reports_equal_the_single_run_report_byte_for_byte() {
 
 const BUCKET: &str = "recordings";
 const PREFIX: &str = "prod";
-/// Set in a worker process: where to write its shard's report.
+/// Set in a worker process: the key of its shard's report in the shared store.
 const WORKER_OUT: &str = "MATRIX_TEST_WORKER_OUT";
+/// Where the shards write their reports, under the store's prefix.
+const REPORTS: &str = "reports/run-1/";
 /// Set in a worker process: the loopback S3 server's endpoint.
 const WORKER_S3: &str = "MATRIX_TEST_WORKER_S3";
 
@@ -98,7 +100,7 @@ fn matrix_over(recordings: Vec<playback_store::Recording>) -> RecordingMatrix {
 }
 
 #[test]
-fn indexed_job_workers_reading_from_s3_merge_into_exactly_the_single_process_report() {
+fn indexed_job_workers_on_s3_merge_into_exactly_the_single_process_report() {
     // In a worker process (started below): run this pod's shard, write its report.
     if let (Ok(out), Ok(endpoint)) = (std::env::var(WORKER_OUT), std::env::var(WORKER_S3)) {
         let shard = playback_matrix::shard_from_env().unwrap();
@@ -107,7 +109,12 @@ fn indexed_job_workers_reading_from_s3_merge_into_exactly_the_single_process_rep
             "the worker has JOB_COMPLETION_INDEX and PLAYBACK_SHARDS"
         );
         let part = matrix_over(from_s3(&endpoint)).shard(shard).run().unwrap();
-        part.report.write_json(out).unwrap();
+        // the shared location: the same bucket, beside the recordings
+        let store = s3_store(&endpoint);
+        store
+            .write_object(&out, part.report.to_json().unwrap().into_bytes())
+            .unwrap();
+        store.close().unwrap();
         return;
     }
     let server = playback_testkit::s3::TestServer::start(BUCKET);
@@ -120,13 +127,11 @@ fn indexed_job_workers_reading_from_s3_merge_into_exactly_the_single_process_rep
     assert_eq!(single.walks, 72);
 
     // Three worker processes, as a Kubernetes Indexed Job starts its pods.
-    let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let name =
-        "shards::indexed_job_workers_reading_from_s3_merge_into_exactly_the_single_process_report";
+    let name = "shards::indexed_job_workers_on_s3_merge_into_exactly_the_single_process_report";
     let workers: Vec<_> = (0..3)
         .map(|index| {
-            let out = dir.path().join(format!("shard-{index}.json"));
+            let out = format!("{REPORTS}shard-{index}.json");
             let child = std::process::Command::new(&exe)
                 .args([name, "--exact", "--test-threads=1", "--quiet"])
                 .env("JOB_COMPLETION_INDEX", index.to_string())
@@ -140,16 +145,19 @@ fn indexed_job_workers_reading_from_s3_merge_into_exactly_the_single_process_rep
             (child, out)
         })
         .collect();
-    let mut parts = Vec::new();
     for (mut child, out) in workers {
         let status = child.wait().unwrap();
-        assert!(
-            status.success(),
-            "worker for {} exited with {status}",
-            out.display()
-        );
-        parts.push(Report::read_json(&out).unwrap());
+        assert!(status.success(), "worker for {out} exited with {status}");
     }
+    // what `playback report merge s3://recordings/prod/reports/run-1/` reads
+    let reader = s3_store(&server.endpoint());
+    let objects = reader.read_objects(REPORTS, ".json").unwrap();
+    reader.close().unwrap();
+    assert_eq!(objects.len(), 3);
+    let parts: Vec<Report> = objects
+        .iter()
+        .map(|(_, bytes)| Report::from_json(bytes).unwrap())
+        .collect();
     let sizes: Vec<usize> = parts.iter().map(|p| p.comparisons.len()).collect();
     assert!(sizes.iter().all(|n| *n > 0 && *n < 72), "{sizes:?}");
     assert!(parts.iter().all(|p| p.shards.len() == 1));
