@@ -100,7 +100,15 @@ pub trait SerialAction<S>: Send + Sync + 'static {
 }
 
 /// An [`Action`] made of two closures: one that returns the options' iterator, one
-/// that runs an option on a state. See [`crate::action`].
+/// that runs an option on a state. Made by [`crate::action`].
+///
+/// ```
+/// use playback_matrix::{Action, action};
+/// let qty = action("qty", || 1..=3u32, |q: &u32, total: &mut u32| { *total += q; Ok::<_, String>(()) });
+/// let mut total = 0;
+/// qty.run(&2, &mut total).unwrap();
+/// assert_eq!(total, 2);
+/// ```
 pub struct FnAction<S, O, I, R> {
     name: String,
     options: I,

@@ -6,10 +6,22 @@ use playback_compare::Shard;
 use crate::error::MatrixError;
 
 /// `k/n`: the shard to run (GitHub Actions / GitLab CI matrix jobs).
+///
+/// ```
+/// assert_eq!(playback_matrix::SHARD_ENV, "PLAYBACK_SHARD");
+/// ```
 pub const SHARD_ENV: &str = "PLAYBACK_SHARD";
 /// How many shards there are, with [`INDEX_ENV`] (Kubernetes Indexed Jobs).
+///
+/// ```
+/// assert_eq!(playback_matrix::SHARDS_ENV, "PLAYBACK_SHARDS");
+/// ```
 pub const SHARDS_ENV: &str = "PLAYBACK_SHARDS";
 /// The 0-based index Kubernetes sets in each pod of an Indexed Job.
+///
+/// ```
+/// assert_eq!(playback_matrix::INDEX_ENV, "JOB_COMPLETION_INDEX");
+/// ```
 pub const INDEX_ENV: &str = "JOB_COMPLETION_INDEX";
 
 /// The shard this process runs, or `None` for every walk.
