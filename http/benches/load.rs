@@ -1,14 +1,15 @@
 //! Requests per second and p50/p99 latency of an axum service with `RecordLayer` off and
 //! on, in one run: a 1 KB JSON request echoed back, sent by a bounded loop of reqwest
 //! clients over loopback. `cargo bench -p playback-http --bench load`
-//! (`LOAD_REQUESTS`, `LOAD_CONCURRENCY` and `LOAD_ROUNDS` change the load).
+//! (`LOAD_REQUESTS`, `LOAD_CONCURRENCY` and `LOAD_ROUNDS` change the load, `LOAD_STORE`
+//! and `LOAD_SAMPLE` what is recorded).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use axum::{Json, Router};
-use playback::{DirStore, PlaybackLayer};
+use playback::{DirStore, MemoryStore, PlaybackLayer};
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
 
@@ -119,23 +120,34 @@ fn main() {
     let concurrency = env("LOAD_CONCURRENCY", 16);
     let rounds = env("LOAD_ROUNDS", 5);
     let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = PlaybackLayer::builder()
-        .store(DirStore::new(dir.path()).unwrap())
-        .build()
-        .unwrap();
+    // LOAD_STORE=memory keeps recordings in memory (no file per request); LOAD_SAMPLE
+    // records that fraction of requests (the rest pay the span and the decision only)
+    let builder = match std::env::var("LOAD_STORE").as_deref() {
+        Ok("memory") => PlaybackLayer::builder().store(MemoryStore::new()),
+        _ => PlaybackLayer::builder().store(DirStore::new(dir.path()).unwrap()),
+    };
+    let sample: f64 = std::env::var("LOAD_SAMPLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let (layer, guard) = builder.sample_rate("POST echo", sample).build().unwrap();
     let recording = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
-    let off = serve(app(false), tracing::Dispatch::none());
+    // no subscriber at all; the recording subscriber without the layer; with it
+    let bare = serve(app(false), tracing::Dispatch::none());
+    let off = serve(app(false), recording.clone());
     let on = serve(app(true), recording);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     // warm up both (connections, allocator, page cache)
-    rt.block_on(load(off, 2_000, concurrency));
-    rt.block_on(load(on, 2_000, concurrency));
-    let (mut off_runs, mut on_runs) = (Vec::new(), Vec::new());
+    for addr in [bare, off, on] {
+        rt.block_on(load(addr, 2_000, concurrency));
+    }
+    let (mut bare_runs, mut off_runs, mut on_runs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        // alternate, so drift in the machine's load hits both sides alike
+        // alternate, so drift in the machine's load hits every side alike
+        bare_runs.push(rt.block_on(load(bare, requests, concurrency)));
         off_runs.push(rt.block_on(load(off, requests, concurrency)));
         on_runs.push(rt.block_on(load(on, requests, concurrency)));
     }
@@ -153,13 +165,14 @@ fn main() {
         let rps = median(runs.iter().map(|r| r.rps).collect());
         let p50 = median(runs.iter().map(|r| r.p50.as_secs_f64() * 1e6).collect());
         let p99 = median(runs.iter().map(|r| r.p99.as_secs_f64() * 1e6).collect());
-        println!("{name:<22} {rps:>10.0} {p50:>10.0} {p99:>10.0}");
+        println!("{name:<34} {rps:>8.0} {p50:>8.0} {p99:>8.0}");
         (rps, p50, p99)
     };
-    let (rps_off, p50_off, p99_off) = row("RecordLayer off", &off_runs);
-    let (rps_on, p50_on, p99_on) = row("RecordLayer on", &on_runs);
+    row("no subscriber", &bare_runs);
+    let (rps_off, p50_off, p99_off) = row("subscriber, RecordLayer off", &off_runs);
+    let (rps_on, p50_on, p99_on) = row("subscriber, RecordLayer on", &on_runs);
     println!(
-        "overhead: req/s {:+.1}%, p50 {:+.1}%, p99 {:+.1}%\n{:?}",
+        "RecordLayer on against off: req/s {:+.1}%, p50 {:+.1}%, p99 {:+.1}%\n{:?}",
         (rps_on / rps_off - 1.0) * 100.0,
         (p50_on / p50_off - 1.0) * 100.0,
         (p99_on / p99_off - 1.0) * 100.0,

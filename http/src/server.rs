@@ -19,11 +19,13 @@ use crate::body::{Captured, TeeBody, content_type};
 use crate::format::{RecordedRequest, RecordedResponse, ServiceFailure};
 use crate::headers::HeaderFilter;
 
-/// The call site of every server operation (its alias is the operation's name).
+/// The call site of every server operation (its alias is the operation's name). Its
+/// `category` is the span's name, so a request the layer chose not to capture (sampled
+/// out, skipped) is not recorded again without its span.
 static SITE: Site = Site {
     kind: Kind::Operation,
     alias: crate::format::SERVER_OPERATION,
-    category: "",
+    category: "request",
     fallback_aliases: &[],
     on_missing: OnMissing::Fail,
     fail_on_missing: true,

@@ -121,3 +121,49 @@ fn fifty_requests_replay_equal_with_the_rates_service_stopped_and_a_change_shows
     assert_eq!(report.counts().equal, 50 - different.len());
     assert_no_credentials(dir.path());
 }
+
+#[test]
+fn a_sampled_out_request_is_not_recorded_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = playback::DirStore::new(dir.path()).unwrap();
+    let (layer, guard) = playback::PlaybackLayer::builder()
+        .store(store.clone())
+        .sample_rate("GET counter", 0.0)
+        .build()
+        .unwrap();
+    use tracing_subscriber::prelude::*;
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let rates = Server::start(apps::rates(), tracing::Dispatch::none());
+    let shop = Server::start(apps::shop(&rates.url(), Variant::default()), dispatch);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for path in ["/counter", "/counter", "/counter"] {
+            client
+                .get(format!("{}{path}", shop.url()))
+                .send()
+                .await
+                .unwrap();
+        }
+        let res = client
+            .post(format!("{}/jobs", shop.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    });
+    shop.stop();
+    rates.stop();
+    assert!(guard.flush(std::time::Duration::from_secs(10)));
+    let stats = guard.stats().snapshot();
+    assert_eq!(
+        (stats.recorded, stats.sampled_out, stats.filtered_out),
+        (1, 3, 0)
+    );
+    let found = store.find(&Query::all()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].as_ref().unwrap().category, "POST jobs");
+}
