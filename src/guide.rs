@@ -28,12 +28,12 @@ struct WhatGetsRecorded;
 #[doc = include_str!("../docs/src/layer.md")]
 struct Layer;
 
+#[cfg(feature = "replay")]
+#[doc = include_str!("../docs/src/redaction.md")]
+struct Redaction;
+
 #[doc = include_str!("../docs/src/slim-build.md")]
 struct SlimBuild;
-
-#[cfg(all(feature = "http", feature = "compare"))]
-#[doc = include_str!("../docs/src/http-grpc.md")]
-struct HttpGrpc;
 
 #[cfg(feature = "compare")]
 #[doc = include_str!("../docs/src/replaying.md")]
