@@ -10,7 +10,6 @@ mod fs;
 #[cfg(feature = "harness")]
 mod harness;
 mod kv;
-mod macros_ui;
 mod operations;
 mod record;
 mod redaction;
