@@ -35,6 +35,10 @@ struct Redaction;
 #[doc = include_str!("../docs/src/slim-build.md")]
 struct SlimBuild;
 
+#[cfg(all(feature = "http", feature = "compare"))]
+#[doc = include_str!("../docs/src/http-grpc.md")]
+struct HttpGrpc;
+
 #[cfg(feature = "compare")]
 #[doc = include_str!("../docs/src/replaying.md")]
 struct Replaying;
