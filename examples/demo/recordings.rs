@@ -125,3 +125,15 @@ pub(crate) fn count_by_category(store: &dyn Store) -> anyhow::Result<BTreeMap<St
     }
     Ok(counts)
 }
+
+/// How many recordings hold any of `needles` anywhere in their JSON.
+pub(crate) fn holding(store: &dyn Store, needles: &[&str]) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for rec in store.find(&Query::all())? {
+        let json = String::from_utf8(rec.context("a recording cannot be read back")?.to_json()?)?;
+        if needles.iter().any(|needle| json.contains(needle)) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -23,8 +23,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use playback::redact::Detector;
 use playback::{
-    Equalizer, PlaybackLayer, Query, Replayer, Report, StatsSnapshot, Status, Store, SummaryOptions,
+    Equalizer, FingerprintKey, PlaybackLayer, Query, Replayer, Report, StatsSnapshot, Status,
+    Store, SummaryOptions,
 };
 use tracing_subscriber::prelude::*;
 
@@ -68,6 +70,8 @@ pub(crate) struct Outcome {
     pub(crate) recordings: BTreeMap<String, usize>,
     /// The layer's counters after the recorded run.
     pub(crate) stats: StatsSnapshot,
+    /// Recordings in the store that hold a customer's email address (redaction: none).
+    pub(crate) emails_in_store: usize,
     /// Whether the database and the outbox were gone before the replays.
     pub(crate) dependencies_removed: bool,
     /// Every recording replayed on the same code.
@@ -97,6 +101,12 @@ impl Outcome {
                 "{sent} requests, but {} recordings in the store and {} written by the layer",
                 self.recorded(),
                 self.stats.recorded
+            ));
+        }
+        if self.emails_in_store > 0 {
+            problems.push(format!(
+                "{} recordings hold a customer's email address",
+                self.emails_in_store
             ));
         }
         if !self.dependencies_removed {
@@ -188,9 +198,16 @@ pub(crate) fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<Outc
     let baseline_url = server.url();
     server.stop()?;
 
+    // The customers' emails never reach the store: the email detector replaces each one
+    // with a keyed fingerprint (a real service reads its key from a secret manager, or
+    // sets PLAYBACK_FINGERPRINT_KEY).
     let (layer, guard) = PlaybackLayer::builder()
         .shared_store(store.clone())
         .queue_capacity(options.requests.max(1024))
+        .fingerprint_key(FingerprintKey::new(
+            b"the demo's key; use a secret manager",
+        )?)
+        .detect(Detector::Email)
         .build()?;
     let server = shop(tracing::Dispatch::new(
         tracing_subscriber::registry().with(layer),
@@ -231,6 +248,11 @@ pub(crate) fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<Outc
         out,
         "     layer: {} recorded, {} sampled out, {} dropped, {} failed",
         stats.recorded, stats.sampled_out, stats.dropped, stats.failed
+    )?;
+    let emails_in_store = recordings::holding(store.as_ref(), &traffic::CUSTOMERS)?;
+    writeln!(
+        out,
+        "     customers' emails: redacted by the layer ({emails_in_store} recordings hold one)"
     )?;
 
     // 4. Take the shop's world away: replay needs none of it.
@@ -324,6 +346,7 @@ pub(crate) fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<Outc
         sent,
         recordings,
         stats,
+        emails_in_store,
         dependencies_removed,
         same_code,
         candidate,

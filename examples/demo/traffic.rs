@@ -11,7 +11,14 @@ use anyhow::Context as _;
 use super::http;
 use super::shop::{self, CheckoutRequest, QuoteRequest};
 
-const CUSTOMERS: [&str; 5] = ["ada", "grace", "linus", "barbara", "ken"];
+/// The customers: email addresses, which the recording layer redacts (step 3).
+pub(crate) const CUSTOMERS: [&str; 5] = [
+    "ada@example.com",
+    "grace@example.com",
+    "linus@example.com",
+    "barbara@example.com",
+    "ken@example.com",
+];
 
 /// One request of the plan.
 #[derive(Debug, Clone)]
