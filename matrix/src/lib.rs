@@ -20,7 +20,8 @@
 //! - Sharding by walk id: `--shard k/n`, `PLAYBACK_SHARD=k/n`, or a Kubernetes Indexed
 //!   Job's `JOB_COMPLETION_INDEX` with `PLAYBACK_SHARDS=n` ([`shard_from_env`]); the
 //!   shards' JSON reports merge (`playback report merge`) into exactly the report of
-//!   one run.
+//!   one run. Under nextest, [`RecordingMatrix::trials`] makes every walk a test, and
+//!   `--partition hash:k/n` splits them.
 //!
 //! ```
 //! use playback_matrix::{Matrix, action};
@@ -57,6 +58,7 @@ mod recordings;
 mod setup;
 mod shard;
 mod trace;
+mod trials;
 mod walk;
 
 pub use crate::action::{Action, FnAction, SerialAction, action};

@@ -288,8 +288,17 @@ impl RecordingMatrix {
         self
     }
 
-    fn refs(&self) -> Vec<&dyn Options> {
+    pub(crate) fn refs(&self) -> Vec<&dyn Options> {
         self.axes.iter().map(|a| a as &dyn Options).collect()
+    }
+
+    pub(crate) fn recordings(&self) -> &[Recording] {
+        &self.recordings
+    }
+
+    /// The report of one walk, on this thread's replay (one worker thread).
+    pub(crate) fn combination_report(&self, opts: &[Opt], recording: Recording) -> Report {
+        self.combination(opts, vec![recording], 1, false)
     }
 
     /// How many walks the matrix has (all shards): recordings × the options of every

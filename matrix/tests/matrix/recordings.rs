@@ -195,3 +195,35 @@ fn a_failing_axis_action_makes_its_walks_errors() {
         Some("action `rounding` failed: mode 1 is not implemented")
     );
 }
+
+#[test]
+fn every_walk_is_a_test_that_nextest_can_partition_and_that_fails_on_a_difference() {
+    let trials = rounding().trials();
+    assert_eq!(trials.len(), 12);
+    let names: Vec<String> = trials.iter().map(|t| t.name().to_owned()).collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        12,
+        "names are unique, so partitions by name split the walks"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("quote::01J9ZQ4Z1W2X3Y4Z5A6B7C"))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("walks.log");
+    let args = libtest_mimic::Arguments {
+        test_threads: Some(1),
+        logfile: Some(log.display().to_string()), // not this test's own output
+        ..Default::default()
+    };
+    let conclusion = libtest_mimic::run(&args, trials);
+    assert_eq!((conclusion.num_passed, conclusion.num_failed), (8, 4));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("different with rounding=\"floor\""), "{log}");
+    assert!(log.contains("/outputs/0/args: 15 -> 10"), "{log}");
+}
