@@ -6,7 +6,9 @@
 //! 2. an operation with one input and one output (~100 B values), recorded to a
 //!    MemoryStore, vs the same functions with plain `#[tracing::instrument]`;
 //! 3. the same with ~100 KB values vs `serde_json::to_vec` of those values alone;
-//! 4. a sampled-out operation vs plain `#[tracing::instrument]`.
+//! 4. a sampled-out operation vs plain `#[tracing::instrument]`;
+//! 5. the operation of 2. recorded with no redaction, with 5 path rules, and with every
+//!    detector on (`cargo bench --bench record -- 5_redaction`).
 //!
 //! Recorded operations are measured twice: `caller` times what the request pays (the
 //! background writer works on the other core), `end_to_end` also times the waits for
@@ -229,6 +231,64 @@ fn large_operation(c: &mut Criterion) {
     g.finish();
 }
 
+/// A recording layer with `rules` applied to its builder.
+fn redacting_dispatch(
+    rules: impl FnOnce(playback::PlaybackLayerBuilder) -> playback::PlaybackLayerBuilder,
+) -> (tracing::Dispatch, PlaybackGuard, MemoryStore) {
+    let store = MemoryStore::new();
+    let builder = PlaybackLayer::builder()
+        .store(store.clone())
+        .queue_capacity(4096)
+        .fingerprint_key(playback::FingerprintKey::new([7u8; 32]).unwrap());
+    let (layer, guard) = rules(builder).build().unwrap();
+    (
+        tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+        store,
+    )
+}
+
+fn redaction(c: &mut Criterion) {
+    use playback::redact::Mode;
+    let p = payload(100);
+    let mut g = c.benchmark_group("5_redaction_operation_100B");
+    type Rules = fn(playback::PlaybackLayerBuilder) -> playback::PlaybackLayerBuilder;
+    let configs: [(&str, Rules); 3] = [
+        ("none", |b| b),
+        ("5_path_rules", |b| {
+            b.redact("/inputs/*/key/key")
+                .redact("/inputs/*/value/name")
+                .redact("/outputs/*/args/v/name")
+                .redact_with("**/tags", Mode::MaskLength)
+                .redact("/result")
+        }),
+        ("all_detectors", |b| b.detect_all()),
+    ];
+    for (name, rules) in configs {
+        let (dispatch, guard, store) = redacting_dispatch(rules);
+        tracing::dispatcher::with_default(&dispatch, || {
+            g.bench_function(format!("{name}_caller"), |b| {
+                b.iter_custom(|iters| {
+                    timed(iters, &guard, &store, false, |i| {
+                        black_box(op_pb(i, &p));
+                    })
+                })
+            });
+            g.bench_function(format!("{name}_end_to_end"), |b| {
+                b.iter_custom(|iters| {
+                    timed(iters, &guard, &store, true, |i| {
+                        black_box(op_pb(i, &p));
+                    })
+                })
+            });
+        });
+        let s = guard.stats().snapshot();
+        assert_eq!(s.dropped + s.failed + s.oversize, 0, "{s:?}");
+        assert!(s.unmatched_redaction_rules.is_empty(), "{s:?}");
+    }
+    g.finish();
+}
+
 fn sampled_out_operation(c: &mut Criterion) {
     let p = payload(100);
     let (dispatch, _guard, _store) = recording_dispatch(0.0);
@@ -249,6 +309,7 @@ criterion_group!(
     outside_operation,
     small_operation,
     large_operation,
-    sampled_out_operation
+    sampled_out_operation,
+    redaction
 );
 criterion_main!(benches);

@@ -202,10 +202,8 @@ impl Redactor {
                     stack.truncate(child);
                 }
             }
-            Value::String(s) => {
-                if !self.detectors.is_empty() {
-                    self.redact_text(s);
-                }
+            Value::String(s) if !self.detectors.is_empty() => {
+                self.redact_text(s);
             }
             _ => {}
         }
@@ -276,9 +274,7 @@ impl Redactor {
         let mut meta = Value::Object(std::mem::take(&mut rec.metadata));
         self.redact(&["metadata"], &mut meta);
         if let Value::Object(mut m) = meta {
-            if let Ok(spec) = serde_json::to_value(&self.spec) {
-                m.insert(RULES_METADATA.to_owned(), spec);
-            }
+            m.insert(RULES_METADATA.to_owned(), self.spec_json.clone());
             rec.metadata = m;
         }
     }

@@ -70,7 +70,7 @@ pub(crate) fn luhn(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The detectors turned on, and what they do to what they find.

@@ -32,7 +32,7 @@ const FINGERPRINT_BYTES: usize = 16;
 /// # Ok::<(), playback_redact::RedactError>(())
 /// ```
 #[derive(Clone)]
-pub struct FingerprintKey(Arc<[u8]>);
+pub struct FingerprintKey(Arc<Hmac<Sha256>>);
 
 impl fmt::Debug for FingerprintKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,7 +54,12 @@ impl FingerprintKey {
                 min: MIN_KEY_BYTES,
             });
         }
-        Ok(FingerprintKey(bytes.into()))
+        // HMAC accepts keys of any length; the keyed state is computed once.
+        let mac = Hmac::<Sha256>::new_from_slice(bytes).map_err(|_| RedactError::ShortKey {
+            len: bytes.len(),
+            min: MIN_KEY_BYTES,
+        })?;
+        Ok(FingerprintKey(Arc::new(mac)))
     }
 
     /// The key in environment variable `var` (for example [`KEY_ENV`]); `Ok(None)` when
@@ -91,10 +96,7 @@ impl FingerprintKey {
     /// # Ok::<(), playback_redact::RedactError>(())
     /// ```
     pub fn fingerprint(&self, bytes: &[u8]) -> String {
-        // HMAC accepts keys of any length: `new_from_slice` cannot fail.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
-            return String::new();
-        };
+        let mut mac = (*self.0).clone();
         mac.update(bytes);
         let out = mac.finalize().into_bytes();
         let mut hex = String::with_capacity(FINGERPRINT_BYTES * 2);

@@ -310,6 +310,7 @@ impl Rules {
             }
         }
         Ok(Redactor {
+            spec_json: serde_json::to_value(self).unwrap_or_default(),
             hits: self.rules.iter().map(|_| AtomicU64::new(0)).collect(),
             detectors: Detectors::new(&self.detectors, self.detector_mode),
             spec: self.clone(),
@@ -356,6 +357,8 @@ fn describe(r: &Rule) -> String {
 #[derive(Debug)]
 pub struct Redactor {
     pub(crate) spec: Rules,
+    /// `spec` as it is stored in each recording's metadata.
+    pub(crate) spec_json: serde_json::Value,
     pub(crate) paths: Vec<(PathPattern, Mode, usize)>,
     pub(crate) keys: Vec<(Regex, Mode, usize)>,
     pub(crate) detectors: Detectors,
