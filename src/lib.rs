@@ -45,6 +45,9 @@
 //!   guide's chapter "Recordings as tests".
 //! - `http`: `playback::http`, HTTP servers (axum, hyper, tower) and reqwest clients
 //!   recorded and replayed with one `.layer(..)` each. Off by default.
+//! - `matrix` (implies `compare`): `playback::matrix`, scenario matrices: every
+//!   combination of some settings over recordings, reported per combination and sharded
+//!   by walk id. Off by default; see the guide's chapter "Scenario matrices".
 //! - `s3`: the S3 store (`S3Store`), over aws-sdk-s3. Off by default.
 //! - `tokio`: `playback::fs::tokio`, async file interceptions over `tokio::fs`. Off by
 //!   default.
