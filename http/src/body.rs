@@ -321,13 +321,11 @@ impl<B> Drop for TeeBody<B> {
 }
 
 /// A body of recorded chunks, handed out one frame each, as the original stream was.
-#[cfg(feature = "reqwest")]
 #[derive(Debug)]
 pub(crate) struct ChunksBody {
     chunks: std::collections::VecDeque<Bytes>,
 }
 
-#[cfg(feature = "reqwest")]
 impl ChunksBody {
     /// Splits `bytes` at the recorded chunk sizes (the rest, if any, is one more chunk).
     pub(crate) fn split(bytes: Vec<u8>, sizes: &[usize]) -> ChunksBody {
@@ -346,7 +344,6 @@ impl ChunksBody {
     }
 }
 
-#[cfg(feature = "reqwest")]
 impl Body for ChunksBody {
     type Data = Bytes;
     type Error = std::convert::Infallible;
@@ -395,7 +392,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "reqwest")]
     fn recorded_chunks_are_split_as_they_streamed() {
         let body = ChunksBody::split(b"abcdef".to_vec(), &[2, 3, 1]);
         let sizes: Vec<usize> = body.chunks.iter().map(Bytes::len).collect();

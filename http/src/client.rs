@@ -7,7 +7,8 @@ use playback_layer::__private::{Call, Kind, OnMissing, Replayed, Site};
 use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::body::{ChunksBody, RecordedBody, TeeBody, content_type};
+use crate::body::{ChunksBody, TeeBody, content_type};
+use crate::client_key::ClientConfig;
 use crate::format::{CLIENT_ALIAS, RecordedRequest, RecordedResponse};
 use crate::headers::HeaderFilter;
 
@@ -50,14 +51,6 @@ type Exchange = Result<RecordedResponse, String>;
 #[derive(Debug, Clone)]
 pub struct ClientMiddleware {
     config: Arc<ClientConfig>,
-}
-
-#[derive(Debug)]
-struct ClientConfig {
-    headers: HeaderFilter,
-    key_headers: Option<Vec<String>>,
-    ignored_params: Vec<String>,
-    max_body_size: usize,
 }
 
 impl Default for ClientMiddleware {
@@ -182,37 +175,11 @@ impl ClientMiddlewareBuilder {
 
 impl ClientConfig {
     fn key(&self, req: &Request) -> RecordedRequest {
-        let mut url = req.url().clone();
-        if !self.ignored_params.is_empty() && url.query().is_some() {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| !self.ignored_params.iter().any(|p| p == k))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            if kept.is_empty() {
-                url.set_query(None);
-            } else {
-                url.query_pairs_mut().clear().extend_pairs(kept);
-            }
-        }
-        let mut headers = self.headers.select(req.headers());
-        if let Some(keep) = &self.key_headers {
-            headers.retain(|name, _| keep.contains(name));
-        }
         let body = match req.body().map(|b| b.as_bytes()) {
-            None => RecordedBody::encode(b"", None, false),
-            Some(Some(bytes)) => {
-                let cut = bytes.len().min(self.max_body_size);
-                RecordedBody::encode(
-                    &bytes[..cut],
-                    content_type(req.headers()),
-                    cut < bytes.len(),
-                )
-            }
-            // a streaming body: its bytes are not known before it is sent
-            Some(None) => RecordedBody::encode(b"", None, true),
+            None => Some(&b""[..]),
+            Some(bytes) => bytes,
         };
-        RecordedRequest::new(req.method().to_string(), url.to_string(), headers, body)
+        self.key_of(req.method(), req.url().as_str(), req.headers(), body)
     }
 }
 
@@ -235,9 +202,9 @@ impl Middleware for ClientMiddleware {
         match call.replay::<Exchange>() {
             Replayed::Value(Ok(recorded)) => return replayed(recorded, req.url().clone()),
             Replayed::Value(Err(message)) => {
-                return Err(reqwest_middleware::Error::middleware(ReplayedError {
-                    message,
-                }));
+                return Err(reqwest_middleware::Error::middleware(
+                    crate::client_key::ReplayedError { message },
+                ));
             }
             Replayed::Default | Replayed::Live => {}
         }
@@ -309,17 +276,4 @@ fn with_url(parts: http::response::Parts, body: reqwest::Body, url: reqwest::Url
         .body(body)
         .unwrap_or_else(|_| http::Response::new(reqwest::Body::from(Vec::new())));
     Response::from(response)
-}
-
-/// A recorded call failed with a transport error; replay returns it again.
-///
-/// ```
-/// let e = playback_http::ReplayedError { message: "connection refused".into() };
-/// assert!(e.to_string().contains("connection refused"));
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[error("the recorded request failed: {message} (replayed from the recording)")]
-pub struct ReplayedError {
-    /// The recorded error's message.
-    pub message: String,
 }

@@ -8,6 +8,8 @@
 //! - **Client:** [`ClientMiddleware`], a `reqwest-middleware` middleware. Each outgoing
 //!   request inside an operation is an input keyed by method, URL, selected headers and
 //!   body; its response is the recorded value, replayed with no network.
+//! - **Client, tower:** [`ClientLayer`] does the same for a tower HTTP client service,
+//!   such as hyper-util's `Client`.
 //! - **Replay:** [`ReplayerExt::http_service`] replays a recording by sending the recorded
 //!   request through the service itself, so no factory per route is needed.
 //!
@@ -53,6 +55,8 @@
 mod body;
 #[cfg(feature = "reqwest")]
 mod client;
+mod client_key;
+mod client_tower;
 mod format;
 mod headers;
 #[cfg(feature = "replay")]
@@ -61,7 +65,9 @@ mod server;
 
 pub use crate::body::{BodyDecodeError, BodyEncoding, RecordedBody, TeeBody};
 #[cfg(feature = "reqwest")]
-pub use crate::client::{ClientMiddleware, ClientMiddlewareBuilder, ReplayedError};
+pub use crate::client::{ClientMiddleware, ClientMiddlewareBuilder};
+pub use crate::client_key::ReplayedError;
+pub use crate::client_tower::{BoxError, ClientBody, ClientLayer, ClientService};
 pub use crate::format::{CLIENT_ALIAS, RecordedRequest, RecordedResponse, SERVER_OPERATION};
 pub use crate::headers::{ALWAYS_DENIED, HeaderFilter};
 #[cfg(feature = "replay")]

@@ -31,9 +31,18 @@ pub(crate) struct Variant {
     pub(crate) timestamped: bool,
 }
 
+/// A hyper client, recorded with `ClientLayer`.
+type HyperClient = playback_http::ClientService<
+    hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<Bytes>,
+    >,
+>;
+
 #[derive(Clone)]
 struct Shop {
     db: Arc<Mutex<Connection>>,
+    hyper: HyperClient,
     rates: reqwest_middleware::ClientWithMiddleware,
     rates_url: String,
     variant: Variant,
@@ -56,8 +65,15 @@ pub(crate) fn shop(rates_url: &str, variant: Variant) -> Router {
     let rates = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(ClientMiddleware::builder().ignore_query_param("ts").build())
         .build();
+    let hyper = tower::ServiceBuilder::new()
+        .layer(playback_http::ClientLayer::new())
+        .service(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+        );
     let shop = Shop {
         db: Arc::new(Mutex::new(database())),
+        hyper,
         rates,
         rates_url: rates_url.to_owned(),
         variant,
@@ -68,6 +84,7 @@ pub(crate) fn shop(rates_url: &str, variant: Variant) -> Router {
         .route("/counter", get(counter_twice))
         .route("/relay", get(relay))
         .route("/jobs", post(job))
+        .route("/hyper-rate", get(hyper_rate))
         .with_state(shop)
         .layer(RecordLayer::new())
 }
@@ -169,6 +186,20 @@ async fn relay(State(shop): State<Shop>) -> Json<Vec<String>> {
         chunks.push(String::from_utf8(chunk.to_vec()).unwrap());
     }
     Json(chunks)
+}
+
+/// The GBP rate, asked over a hyper client.
+async fn hyper_rate(State(shop): State<Shop>) -> Json<Value> {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let req = axum::http::Request::get(format!("{}/rates/GBP", shop.rates_url))
+        .body(http_body_util::Full::new(Bytes::new()))
+        .unwrap();
+    let res = shop.hyper.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let rate: Rate = serde_json::from_slice(&bytes).unwrap();
+    Json(json!({"status": status, "rate": rate.rate}))
 }
 
 /// rpcreplay's initial state: a time-based unique name, recorded as a value.

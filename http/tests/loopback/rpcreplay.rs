@@ -147,3 +147,18 @@ fn the_initial_state_is_a_recorded_value_a_time_based_name_replays_unchanged() {
     assert_eq!(body(playback.replayed()), recorded);
     assert_eq!(playback.recorded(), playback.replayed());
 }
+
+#[test]
+fn a_hyper_client_behind_client_layer_replays_with_no_network() {
+    let (recs, rates_url, dir) = record(&[("GET", "/hyper-rate", Value::Null)]);
+    let playback = replay_with(&recs[0], &rates_url, Variant::default());
+    assert_eq!(
+        body(playback.replayed()),
+        json!({"status": 200, "rate": 0.8542})
+    );
+    assert_eq!(playback.recorded(), playback.replayed());
+    let rec = &recs[0];
+    assert_eq!(rec.interceptions.len(), 1);
+    assert_eq!(rec.interceptions[0].alias, "playback::http::client");
+    assert_no_credentials(dir.path());
+}
