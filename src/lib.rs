@@ -80,10 +80,6 @@ pub use playback_compare::{
 /// "Recordings as tests".
 #[cfg(feature = "harness")]
 pub use playback_harness as harness;
-/// Scenario matrices: every combination of some settings over real recordings,
-/// compared and reported per combination; see the guide's chapter "Scenario matrices".
-#[cfg(feature = "matrix")]
-pub use playback_matrix as matrix;
 /// HTTP services and clients, recorded and replayed with one `.layer(..)` each: see the
 /// guide's chapter "HTTP and gRPC".
 #[cfg(feature = "http")]
@@ -100,6 +96,10 @@ pub use playback_layer::{
     input_async, metadata, now, output, output_async, value,
 };
 pub use playback_macros::{instrument, service};
+/// Scenario matrices: every combination of some settings over real recordings,
+/// compared and reported per combination; see the guide's chapter "Scenario matrices".
+#[cfg(feature = "matrix")]
+pub use playback_matrix as matrix;
 #[cfg(feature = "replay")]
 pub use playback_replay::{
     OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,
