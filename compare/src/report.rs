@@ -14,12 +14,13 @@ use crate::shard::Shard;
 
 /// The version of the JSON report format this crate writes (`major.minor`). Readers
 /// accept the same major version; a minor version only adds optional fields and values
-/// (1.1: the `skipped` status and `not_comparable` paths).
+/// (1.1: the `skipped` status and `not_comparable` paths; 1.2: a comparison's
+/// `combination`, for scenario matrices).
 ///
 /// ```
-/// assert_eq!(playback_compare::REPORT_FORMAT_VERSION, "1.1");
+/// assert_eq!(playback_compare::REPORT_FORMAT_VERSION, "1.2");
 /// ```
-pub const REPORT_FORMAT_VERSION: &str = "1.1";
+pub const REPORT_FORMAT_VERSION: &str = "1.2";
 const REPORT_FORMAT: &str = "playback-report";
 
 /// A problem that concerns no single recording: a category whose tuner failed, a
@@ -295,7 +296,7 @@ impl Report {
     /// ```json
     /// {
     ///   "format": "playback-report",
-    ///   "format_version": "1.1",
+    ///   "format_version": "1.2",
     ///   "generated_at": "2026-01-02T03:04:05Z",     // RFC 3339, UTC
     ///   "elapsed_ms": 1234,
     ///   "shards": [{"index": 1, "total": 4}],       // empty: every recording
