@@ -4,6 +4,10 @@
 //! - `upload/put_and_flush_200`: 200 recordings through `Store::put` and the
 //!   background uploader, until `flush` returns (uploads per second = 200 / time);
 //! - `upload/put_now`: one recording uploaded synchronously (latency of one upload);
+//! - `spool/outage_put_and_flush_200_fsync` and `.._no_fsync`: 200 recordings through
+//!   `Store::put` while S3 is down (an endpoint where nothing listens), until `flush`
+//!   returns with all of them in the spool: durable (`spool_fsync(true)`, the default:
+//!   file and directory synced) against the OS's write-back, in one run;
 //! - `query/find_one_day_of_30x300` and `query/list_one_day_of_30x300`: one day's
 //!   recordings (300) out of 30 days × 300 recordings a day.
 //!
@@ -152,5 +156,63 @@ fn query(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, upload, query);
+/// A store whose endpoint is a closed port, so every recording goes to the spool.
+fn down_store(spool: &std::path::Path, fsync: bool) -> S3Store {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    S3Store::builder()
+        .bucket(BUCKET)
+        .prefix("bench-spool/")
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials(ACCESS_KEY, SECRET_KEY)
+        .spool_dir(spool)
+        .spool_fsync(fsync)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .probe_interval(Duration::from_secs(3600))
+        .build_blocking()
+        .expect("store")
+}
+
+fn spool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spool");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(200));
+    for (name, fsync) in [
+        ("outage_put_and_flush_200_fsync", true),
+        ("outage_put_and_flush_200_no_fsync", false),
+    ] {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = down_store(&dir.path().join("spool"), fsync);
+        // the first upload fails and puts the store in its outage state
+        store
+            .put(&recording(OffsetDateTime::now_utc(), 0))
+            .expect("put");
+        assert!(store.flush(Duration::from_secs(60)));
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let recs: Vec<Recording> = (0..200)
+                        .map(|i| recording(OffsetDateTime::now_utc(), i))
+                        .collect();
+                    let began = Instant::now();
+                    for rec in &recs {
+                        store.put(rec).expect("put");
+                    }
+                    assert!(store.flush(Duration::from_secs(60)));
+                    total += began.elapsed();
+                }
+                total
+            });
+        });
+        assert_eq!(store.counter("s3_uploaded"), 0);
+        assert!(store.counter("s3_spooled") > 200);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, upload, query, spool);
 criterion_main!(benches);

@@ -55,6 +55,7 @@ pub struct S3StoreBuilder {
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) spool_dir: Option<PathBuf>,
     pub(crate) spool_max_bytes: u64,
+    pub(crate) spool_fsync: bool,
     pub(crate) upload_concurrency: usize,
     pub(crate) read_concurrency: usize,
     pub(crate) queue_capacity: usize,
@@ -84,6 +85,7 @@ impl fmt::Debug for S3StoreBuilder {
             .field("cache_dir", &self.cache_dir)
             .field("spool_dir", &self.spool_dir)
             .field("spool_max_bytes", &self.spool_max_bytes)
+            .field("spool_fsync", &self.spool_fsync)
             .field("upload_concurrency", &self.upload_concurrency)
             .field("queue_capacity", &self.queue_capacity)
             .field("max_attempts", &self.max_attempts)
@@ -110,6 +112,7 @@ impl Default for S3StoreBuilder {
             cache_dir: None,
             spool_dir: None,
             spool_max_bytes: 512 * 1024 * 1024,
+            spool_fsync: true,
             upload_concurrency: 8,
             read_concurrency: 32,
             queue_capacity: 4096,
@@ -326,6 +329,24 @@ impl S3StoreBuilder {
     /// ```
     pub fn spool_max_bytes(mut self, bytes: u64) -> Self {
         self.spool_max_bytes = bytes;
+        self
+    }
+
+    /// Whether a spooled recording is durable before it counts as spooled
+    /// (`s3_spooled`): its file is synced, renamed into place, and the spool directory
+    /// synced, so a machine crash during an outage loses no recording the store has
+    /// counted. Default `true`; `false` leaves it to the OS's write-back (cheaper, for a
+    /// spool on tmpfs or where losing the spool in a crash is acceptable). The cost is
+    /// in BENCHMARKS.md ("S3 store"); it is paid where the spooling happens, by the
+    /// uploader, or by `put` when the upload queue is full (the layer calls `put` from
+    /// its writer thread, never from your request).
+    ///
+    /// ```
+    /// let b = playback_s3::S3Store::builder().spool_fsync(false);
+    /// assert!(format!("{b:?}").contains("spool_fsync: false"));
+    /// ```
+    pub fn spool_fsync(mut self, durable: bool) -> Self {
+        self.spool_fsync = durable;
         self
     }
 

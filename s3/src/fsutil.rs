@@ -10,7 +10,9 @@ pub(crate) const TMP_MARKER: &str = ".tmp-";
 
 /// Writes `bytes` to `dir/name` atomically: a temporary file in the same directory,
 /// then a rename, so readers see the old file or the whole new one. With `sync`, the
-/// data reaches the disk before the rename (the spool needs that, the cache does not).
+/// file is durable when this returns: its data reaches the disk before the rename, and
+/// the directory (which holds the rename) is synced after it (the spool needs that, the
+/// cache does not).
 pub(crate) fn write_atomic(
     dir: &Path,
     name: &str,
@@ -31,12 +33,29 @@ pub(crate) fn write_atomic(
         drop(file);
         let target = dir.join(name);
         fs::rename(&tmp, &target)?;
+        if sync {
+            sync_dir(dir)?;
+        }
         Ok(target)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Syncs a directory, so that the entries renamed into it survive a crash. Where a
+/// directory cannot be opened as a file (not on Unix), there is nothing to sync.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 /// A 64-bit FNV-1a hash: stable across Rust versions and platforms, so folder names

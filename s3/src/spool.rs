@@ -42,13 +42,16 @@ struct Usage {
 pub(crate) struct Spool {
     dir: PathBuf,
     cap: u64,
+    /// Whether each file and the directory are synced before a write returns.
+    durable: bool,
     usage: Mutex<Usage>,
 }
 
 impl Spool {
     /// Opens (creating) the spool directory, removes half-written files and counts the
-    /// spooled recordings.
-    pub(crate) fn open(dir: PathBuf, cap: u64) -> io::Result<Spool> {
+    /// spooled recordings. With `durable`, a write returns once the file and the
+    /// directory entry are on disk.
+    pub(crate) fn open(dir: PathBuf, cap: u64, durable: bool) -> io::Result<Spool> {
         fs::create_dir_all(&dir)?;
         let mut usage = Usage::default();
         for entry in fs::read_dir(&dir)? {
@@ -67,6 +70,7 @@ impl Spool {
         Ok(Spool {
             dir,
             cap,
+            durable,
             usage: Mutex::new(usage),
         })
     }
@@ -94,7 +98,7 @@ impl Spool {
                 cap: self.cap,
             });
         }
-        write_atomic(&self.dir, &name, bytes, false).map_err(SpoolError::Io)?;
+        write_atomic(&self.dir, &name, bytes, self.durable).map_err(SpoolError::Io)?;
         usage.bytes = used + size;
         if replaced.is_none() {
             usage.files += 1;
@@ -171,7 +175,7 @@ mod tests {
     #[test]
     fn write_counts_files_and_bytes_and_refuses_past_the_cap() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::open(dir.path().join("spool"), 10).unwrap();
+        let spool = Spool::open(dir.path().join("spool"), 10, true).unwrap();
         let a = RecordingId::parse("a").unwrap();
         let b = RecordingId::parse("b").unwrap();
         spool.write(&a, b"123456").unwrap();
@@ -198,7 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("spool");
         {
-            let spool = Spool::open(path.clone(), 1000).unwrap();
+            let spool = Spool::open(path.clone(), 1000, true).unwrap();
             spool
                 .write(&RecordingId::parse("b").unwrap(), b"x")
                 .unwrap();
@@ -208,7 +212,7 @@ mod tests {
         }
         fs::write(path.join(".c.json.tmp-1-2"), b"half").unwrap();
         fs::write(path.join("notes.txt"), b"ignored").unwrap();
-        let spool = Spool::open(path.clone(), 1000).unwrap();
+        let spool = Spool::open(path.clone(), 1000, true).unwrap();
         assert_eq!(spool.files(), 2);
         let names: Vec<_> = spool
             .list()

@@ -88,13 +88,13 @@ impl S3Store {
                 .unwrap_or_else(|| std::env::temp_dir().join("playback-s3-spool"));
             let dir = builder.store_folder(&root);
             Some(
-                Spool::open(dir.clone(), builder.spool_max_bytes).map_err(|source| {
-                    StoreError::Io {
+                Spool::open(dir.clone(), builder.spool_max_bytes, builder.spool_fsync).map_err(
+                    |source| StoreError::Io {
                         path: dir,
                         op: "open the spool directory",
                         source,
-                    }
-                })?,
+                    },
+                )?,
             )
         };
         let cache = builder
