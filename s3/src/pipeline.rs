@@ -259,8 +259,10 @@ impl Inner {
         } else {
             self.write_job(&job).await?;
         }
-        spool.remove(&path);
+        // Counted before the file goes: whoever sees the spool empty (`drain`) also sees
+        // this upload counted.
         self.counters.uploaded.fetch_add(1, Relaxed);
+        spool.remove(&path);
         self.state.notify();
         Ok(())
     }

@@ -166,8 +166,14 @@ fn an_8_way_fan_out_records_every_interception_and_replays_with_no_live_call() {
         .collect();
     lines.sort_unstable();
     assert_eq!(lines, (0..8).collect::<Vec<_>>());
-    // every sibling overlapped the others (they met at the barrier)
-    assert!(rec.interceptions.iter().all(|i| i.concurrent));
+    // every `unit_price` overlapped its siblings (they met at the barrier); the `stock`
+    // calls after it need not overlap (on a loaded machine the last one may run alone)
+    assert!(
+        rec.interceptions
+            .iter()
+            .filter(|i| i.alias.ends_with("::unit_price"))
+            .all(|i| i.concurrent)
+    );
 
     // replay on a 4-worker runtime: every call is answered from the recording
     let replay_live = Live::default();
