@@ -66,6 +66,24 @@ fn recording(at: OffsetDateTime, i: u64) -> Recording {
         .build()
 }
 
+/// `iters` times: 200 fresh recordings through `put`, then `flush`; the time of puts
+/// and flushes only.
+fn put_and_flush_200(store: &S3Store, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let recs: Vec<Recording> = (0..200)
+            .map(|i| recording(OffsetDateTime::now_utc(), i))
+            .collect();
+        let began = Instant::now();
+        for rec in &recs {
+            store.put(rec).expect("put");
+        }
+        assert!(store.flush(Duration::from_secs(60)));
+        total += began.elapsed();
+    }
+    total
+}
+
 fn upload(c: &mut Criterion) {
     let server = TestServer::start(BUCKET);
     let dir = tempfile::tempdir().expect("dir");
@@ -75,21 +93,7 @@ fn upload(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(200));
     group.bench_function("put_and_flush_200", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let recs: Vec<Recording> = (0..200)
-                    .map(|i| recording(OffsetDateTime::now_utc(), i))
-                    .collect();
-                let began = Instant::now();
-                for rec in &recs {
-                    store.put(rec).expect("put");
-                }
-                assert!(store.flush(Duration::from_secs(60)));
-                total += began.elapsed();
-            }
-            total
-        });
+        b.iter_custom(|iters| put_and_flush_200(&store, iters));
     });
     group.throughput(Throughput::Elements(1));
     group.bench_function("put_now", |b| {
@@ -192,21 +196,7 @@ fn spool(c: &mut Criterion) {
             .expect("put");
         assert!(store.flush(Duration::from_secs(60)));
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let recs: Vec<Recording> = (0..200)
-                        .map(|i| recording(OffsetDateTime::now_utc(), i))
-                        .collect();
-                    let began = Instant::now();
-                    for rec in &recs {
-                        store.put(rec).expect("put");
-                    }
-                    assert!(store.flush(Duration::from_secs(60)));
-                    total += began.elapsed();
-                }
-                total
-            });
+            b.iter_custom(|iters| put_and_flush_200(&store, iters));
         });
         assert_eq!(store.counter("s3_uploaded"), 0);
         assert!(store.counter("s3_spooled") > 200);
