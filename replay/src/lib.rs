@@ -77,6 +77,8 @@ pub mod __private {
 }
 
 #[cfg(test)]
+mod override_tests;
+#[cfg(test)]
 mod tests;
 
 /// The README's examples, run as doctests through the facade.

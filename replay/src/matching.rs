@@ -135,7 +135,17 @@ impl Session {
             if let Some(i) = found {
                 st.used[i] = true;
             }
-            return Answer::Value(value);
+            return match value {
+                Ok(value) => Answer::Value(value),
+                Err(reason) => {
+                    let err = ReplayError::Unserializable {
+                        alias: site.alias,
+                        reason: format!("the value `override_input` gave: {reason}"),
+                        site: site.location(),
+                    };
+                    Answer::Fail(fail(&mut st, err))
+                }
+            };
         }
         if let Some(i) = found {
             st.used[i] = true;

@@ -147,7 +147,9 @@ impl Replayer {
     /// Answers the input call site `alias` with `answer(key)` instead of the recording,
     /// whenever it returns `Some` (`None`: the recording answers, as usual). The key is
     /// the call's arguments as JSON (`null` for `playback::value`). The recorded
-    /// interception for that key, if there is one, counts as used. This is how a
+    /// interception for that key, if there is one, counts as used. An answer that does
+    /// not serialize fails the replay with [`ReplayError::Unserializable`], never falls
+    /// back to the recording. This is how a
     /// scenario matrix (`playback::matrix`) feeds a setting to the code under test: a
     /// call site that reads the setting (`playback::value("shop::rounding", ..)`, or an
     /// input with `on_missing = "default"` for recordings made before it existed) gets
@@ -178,7 +180,7 @@ impl Replayer {
         V: serde::Serialize,
     {
         let answer = move |key: &serde_json::Value| {
-            answer(key).and_then(|v| serde_json::value::to_raw_value(&v).ok())
+            answer(key).map(|v| serde_json::value::to_raw_value(&v).map_err(|e| e.to_string()))
         };
         Arc::make_mut(&mut self.config)
             .overrides

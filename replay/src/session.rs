@@ -57,8 +57,8 @@ pub(crate) struct Config {
 #[derive(Clone)]
 pub(crate) struct InputOverride(pub(crate) Arc<OverrideFn>);
 
-/// An override's answer for a key.
-pub(crate) type OverrideFn = dyn Fn(&Value) -> Option<Box<RawValue>> + Send + Sync;
+/// An override's answer for a key: the value as JSON, or why it did not serialize.
+pub(crate) type OverrideFn = dyn Fn(&Value) -> Option<Result<Box<RawValue>, String>> + Send + Sync;
 
 impl fmt::Debug for InputOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
