@@ -3,6 +3,7 @@
 //! `ClientMiddleware`, then replayed with the rates service stopped.
 
 mod apps;
+mod fanout;
 mod redaction;
 mod replay;
 mod rpcreplay;

@@ -21,15 +21,39 @@ impl Server {
     /// Serves `router` on 127.0.0.1:0; `dispatch` is the default subscriber of the
     /// server's thread, so every request runs under it.
     pub(crate) fn start(router: Router, dispatch: tracing::Dispatch) -> Server {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        Server::serve(router, dispatch, rt)
+    }
+
+    /// Serves `router` on a multi-thread runtime of `workers` threads, each of which has
+    /// `dispatch` as its default subscriber.
+    pub(crate) fn start_multi_thread(
+        router: Router,
+        dispatch: tracing::Dispatch,
+        workers: usize,
+    ) -> Server {
+        let on_worker = dispatch.clone();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .on_thread_start(move || {
+                // the worker's default for its whole life
+                std::mem::forget(tracing::dispatcher::set_default(&on_worker));
+            })
+            .build()
+            .unwrap();
+        Server::serve(router, dispatch, rt)
+    }
+
+    fn serve(router: Router, dispatch: tracing::Dispatch, rt: tokio::runtime::Runtime) -> Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
             tracing::dispatcher::with_default(&dispatch, || {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
