@@ -26,6 +26,7 @@ use crate::writer::{self, Delivery, PlaybackGuard};
 ///     .skip("healthcheck")
 ///     .max_recording_size(1 << 20)
 ///     .queue_capacity(256)
+///     .max_queued_bytes(32 << 20)
 ///     .flush_timeout(Duration::from_secs(2))
 ///     .build::<tracing_subscriber::Registry>()?;
 /// # drop((layer, guard));
@@ -159,6 +160,24 @@ impl PlaybackLayerBuilder {
     /// ```
     pub fn queue_capacity(mut self, n: usize) -> Self {
         self.config.queue_capacity = n;
+        self
+    }
+
+    /// The bytes that recordings may hold in memory at once (default 64 MiB): the values
+    /// captured by operations still running plus the recordings waiting for the writer.
+    /// An operation whose next value would pass the bound stops capturing at once, frees
+    /// what it held, and is counted as `over_queued_bytes` in the
+    /// [stats](crate::Stats); the caller never waits. The worst-case memory this
+    /// allows is in the guide's Reliability chapter.
+    ///
+    /// ```
+    /// let b = playback_layer::PlaybackLayer::builder()
+    ///     .store(playback_store::MemoryStore::new())
+    ///     .max_queued_bytes(16 << 20);
+    /// assert!(b.build::<tracing_subscriber::Registry>().is_ok());
+    /// ```
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_queued_bytes = bytes;
         self
     }
 
@@ -418,6 +437,11 @@ impl PlaybackLayerBuilder {
         if self.config.queue_capacity == 0 {
             return Err(LayerError::ZeroLimit {
                 setting: "queue_capacity",
+            });
+        }
+        if self.config.max_queued_bytes == 0 {
+            return Err(LayerError::ZeroLimit {
+                setting: "max_queued_bytes",
             });
         }
         let mut config = self.config;

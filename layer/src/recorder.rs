@@ -15,7 +15,13 @@ use time::OffsetDateTime;
 
 use crate::capture::{Captured, Finished, OpName, Pending};
 use crate::site::Site;
-use crate::writer::Shared;
+use crate::writer::{Reservation, Shared};
+
+/// What one captured value costs in memory beyond its serialized bytes (the
+/// interception's bookkeeping), counted against `max_queued_bytes`.
+const PER_VALUE: usize = std::mem::size_of::<Pending>();
+/// What a finished operation costs beyond its values (its name, times, the queue slot).
+const PER_OPERATION: usize = 512;
 
 /// A recorded operation in progress.
 #[derive(Debug)]
@@ -53,6 +59,10 @@ struct OpState {
     counters: Vec<(InterceptionKind, &'static str, u32)>,
     bytes: usize,
     oversize: bool,
+    /// The bytes held in the layer's budget (`max_queued_bytes`).
+    held: Reservation,
+    /// Stopped: the next value would have taken the budget past `max_queued_bytes`.
+    over_budget: bool,
     forced: bool,
     discarded: bool,
     closed: bool,
@@ -94,6 +104,8 @@ impl RecordOp {
                 counters: Vec::new(),
                 bytes: 0,
                 oversize: false,
+                held: Reservation::default(),
+                over_budget: false,
                 forced: false,
                 discarded: false,
                 closed: false,
@@ -138,13 +150,18 @@ impl RecordOp {
         st.bytes = st.bytes.saturating_add(bytes);
         if st.bytes > self.shared.config.max_recording_bytes {
             st.oversize = true;
-            st.interceptions = Vec::new();
-            st.args = BTreeMap::new();
-            st.result = None;
-            self.dead.store(true, Ordering::Relaxed);
-            return false;
+        } else if !self.shared.budget.grow(&mut st.held, bytes + PER_VALUE) {
+            st.over_budget = true;
+        } else {
+            return true;
         }
-        true
+        st.interceptions = Vec::new();
+        st.args = BTreeMap::new();
+        st.result = None;
+        st.metadata = Map::new();
+        st.held = Reservation::default();
+        self.dead.store(true, Ordering::Relaxed);
+        false
     }
 
     pub(crate) fn push(&self, kind: InterceptionKind, site: &Site, c: Captured) {
@@ -225,9 +242,10 @@ impl RecordOp {
 
     pub(crate) fn metadata(&self, key: String, value: Value) {
         let mut st = self.state.lock();
-        if !st.closed {
-            st.metadata.insert(key, value);
+        if st.closed || self.is_dead() || !self.account(&mut st, key.len() + value_size(&value)) {
+            return;
         }
+        st.metadata.insert(key, value);
     }
 
     pub(crate) fn force(&self) {
@@ -248,6 +266,7 @@ impl RecordOp {
         }
         st.closed = true;
         self.dead.store(true, Ordering::Relaxed);
+        let mut held = std::mem::take(&mut st.held);
         let stats = &self.shared.stats;
         if st.discarded {
             stats.discarded.inc();
@@ -255,6 +274,10 @@ impl RecordOp {
         }
         if st.oversize {
             stats.oversize.inc();
+            return;
+        }
+        if st.over_budget || !self.shared.budget.grow(&mut held, PER_OPERATION) {
+            stats.over_queued_bytes.inc();
             return;
         }
         let outcome = match &st.result {
@@ -283,6 +306,21 @@ impl RecordOp {
             interceptions: std::mem::take(&mut st.interceptions),
         };
         drop(st);
-        self.shared.submit(finished);
+        self.shared.submit(finished, held);
+    }
+}
+
+/// About how many bytes a metadata value takes (its strings, and a word for the rest).
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len() + 24,
+        Value::Array(items) => 24 + items.iter().map(value_size).sum::<usize>(),
+        Value::Object(map) => {
+            24 + map
+                .iter()
+                .map(|(k, v)| k.len() + 24 + value_size(v))
+                .sum::<usize>()
+        }
+        _ => 16,
     }
 }

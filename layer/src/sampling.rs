@@ -52,6 +52,8 @@ pub(crate) struct Config {
     pub(crate) rules: HashMap<String, Rule, BuildHasherDefault<Fnv>>,
     pub(crate) max_recording_bytes: usize,
     pub(crate) queue_capacity: usize,
+    /// The bytes that recordings being captured and waiting for the writer may hold.
+    pub(crate) max_queued_bytes: usize,
     pub(crate) flush_timeout: Duration,
     /// Redaction rules, applied by the writer before a recording reaches the store.
     pub(crate) redactor: Option<Arc<Redactor>>,
@@ -64,6 +66,7 @@ impl Default for Config {
             rules: HashMap::default(),
             max_recording_bytes: 8 * 1024 * 1024,
             queue_capacity: 1024,
+            max_queued_bytes: 64 * 1024 * 1024,
             flush_timeout: Duration::from_secs(5),
             redactor: None,
         }

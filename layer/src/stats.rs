@@ -8,6 +8,8 @@ use parking_lot::Mutex;
 use playback_redact::Redactor;
 use playback_store::Store;
 
+use crate::writer::Budget;
+
 /// How many call sites [`StatsSnapshot::unrecordable_aliases`] names at most.
 const MAX_ALIASES: usize = 64;
 
@@ -29,6 +31,7 @@ pub(crate) struct Counters {
     pub(crate) recorded: Counter,
     pub(crate) sampled_out: Counter,
     pub(crate) dropped: Counter,
+    pub(crate) over_queued_bytes: Counter,
     pub(crate) failed: Counter,
     pub(crate) oversize: Counter,
     pub(crate) discarded: Counter,
@@ -65,6 +68,7 @@ impl Counters {
 #[derive(Clone)]
 pub struct Stats {
     pub(crate) counters: Arc<Counters>,
+    pub(crate) budget: Arc<Budget>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) redactor: Option<Arc<Redactor>>,
 }
@@ -91,6 +95,9 @@ impl Stats {
             recorded: c.recorded.get(),
             sampled_out: c.sampled_out.get(),
             dropped: c.dropped.get(),
+            over_queued_bytes: c.over_queued_bytes.get(),
+            queued_bytes: self.budget.used() as u64,
+            peak_queued_bytes: self.budget.peak() as u64,
             failed: c.failed.get(),
             oversize: c.oversize.get(),
             discarded: c.discarded.get(),
@@ -121,8 +128,18 @@ pub struct StatsSnapshot {
     /// Operations not kept by sampling (decided at the start, or, with `keep_errors`,
     /// at the end for operations that did not fail).
     pub sampled_out: u64,
-    /// Recordings dropped because the writer's queue was full (the caller never waits).
+    /// Recordings dropped because the writer's queue was full (`queue_capacity`
+    /// recordings waiting; the caller never waits).
     pub dropped: u64,
+    /// Recordings dropped because they would have taken the bytes held for recordings
+    /// past `max_queued_bytes`: the operation stopped capturing at once, freed what it
+    /// held, and was counted here when it ended (the caller never waits).
+    pub over_queued_bytes: u64,
+    /// The bytes held now by operations being captured and recordings waiting for the
+    /// writer (at most `max_queued_bytes`).
+    pub queued_bytes: u64,
+    /// The most bytes ever held at once (at most `max_queued_bytes`).
+    pub peak_queued_bytes: u64,
     /// Recordings lost to a store error, or to a store that panicked.
     pub failed: u64,
     /// Recordings dropped for exceeding the maximum recording size.

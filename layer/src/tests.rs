@@ -409,11 +409,11 @@ fn payloads_never_reach_other_layers() {
     );
 }
 
-/// A store whose `put` waits until the test lets it go.
+/// A store whose `put` waits until the test lets it go (one `send` per `put`).
 #[derive(Debug)]
-struct BlockingStore {
-    inner: MemoryStore,
-    gate: Mutex<mpsc::Receiver<()>>,
+pub(crate) struct BlockingStore {
+    pub(crate) inner: MemoryStore,
+    pub(crate) gate: Mutex<mpsc::Receiver<()>>,
 }
 impl Store for BlockingStore {
     fn put(&self, rec: &Recording) -> Result<(), StoreError> {

@@ -5,7 +5,10 @@
 //! closing thread writes it itself, and `flush_on_exit` (in [`exit`]), where a thread that
 //! queued recordings waits for the writer when it ends.
 
+mod budget;
 mod exit;
+
+pub(crate) use self::budget::{Budget, Reservation};
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,7 +34,9 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// The queue between closing spans and the writer thread.
 struct Queue {
-    items: ArrayQueue<Box<Finished>>,
+    /// Each recording with the bytes it holds in the budget, given back once it is
+    /// stored (or dropped).
+    items: ArrayQueue<Box<(Finished, Reservation)>>,
     flushes: Mutex<Vec<(SyncSender<()>, Instant)>>,
     writer: OnceLock<Thread>,
     /// How long dropping the guard (or, with `flush_on_exit`, a thread's end) waits.
@@ -73,6 +78,9 @@ pub(crate) struct Delivery {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) stats: Arc<Counters>,
+    /// The bytes held by operations being captured and recordings waiting for the
+    /// writer (`max_queued_bytes`).
+    pub(crate) budget: Arc<Budget>,
     queue: Arc<Queue>,
     /// With `write_through`, the store the closing thread writes to.
     through: Option<Arc<dyn Store>>,
@@ -88,10 +96,11 @@ impl fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Hands a finished recording to the writer; never blocks, never makes a syscall
-    /// unless the queue is half full. With `write_through`, writes it to the store on
-    /// this thread instead, and waits for the store to flush.
-    pub(crate) fn submit(&self, finished: Finished) {
+    /// Hands a finished recording, and the bytes it holds in the budget, to the writer;
+    /// never blocks, never makes a syscall unless the queue is half full. With
+    /// `write_through`, writes it to the store on this thread instead, and waits for the
+    /// store to flush.
+    pub(crate) fn submit(&self, finished: Finished, held: Reservation) {
         if let Some(store) = &self.through {
             write(
                 &**store,
@@ -102,13 +111,14 @@ impl Shared {
             let timeout = self.queue.timeout;
             let flush = std::panic::AssertUnwindSafe(|| store.flush(timeout));
             let _ = std::panic::catch_unwind(flush);
+            drop(held);
             return;
         }
         if self.flush_on_exit {
             exit::arm();
         }
         let q = &self.queue;
-        match q.items.push(Box::new(finished)) {
+        match q.items.push(Box::new((finished, held))) {
             Ok(()) => {
                 if q.items.len() * 2 >= q.items.capacity() {
                     q.wake();
@@ -144,6 +154,7 @@ pub(crate) fn start(
     store: Arc<dyn Store>,
     delivery: Delivery,
 ) -> std::io::Result<(Arc<Shared>, PlaybackGuard)> {
+    let budget = Budget::new(config.max_queued_bytes);
     let queue = Arc::new(Queue {
         items: ArrayQueue::new(config.queue_capacity.max(1)),
         flushes: Mutex::new(Vec::new()),
@@ -170,6 +181,7 @@ pub(crate) fn start(
         queue: queue.clone(),
         stats: Stats {
             counters: stats.clone(),
+            budget: budget.clone(),
             store,
             redactor: config.redactor.clone(),
         },
@@ -179,6 +191,7 @@ pub(crate) fn start(
         Arc::new(Shared {
             config,
             stats,
+            budget,
             queue,
             through,
             flush_on_exit: delivery.flush_on_exit,
@@ -190,8 +203,11 @@ pub(crate) fn start(
 fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters, redactor: Option<&Redactor>) {
     loop {
         let flushes = std::mem::take(&mut *queue.flushes.lock());
-        while let Some(finished) = queue.items.pop() {
-            write(store, stats, *finished, redactor);
+        while let Some(item) = queue.items.pop() {
+            let (finished, held) = *item;
+            write(store, stats, finished, redactor);
+            // The store has its own copy (or none): the bytes are free again.
+            drop(held);
         }
         for (ack, deadline) in flushes {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -303,5 +319,7 @@ impl Drop for PlaybackGuard {
     }
 }
 
+#[cfg(test)]
+mod memory_tests;
 #[cfg(test)]
 mod tests;

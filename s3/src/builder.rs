@@ -59,6 +59,7 @@ pub struct S3StoreBuilder {
     pub(crate) upload_concurrency: usize,
     pub(crate) read_concurrency: usize,
     pub(crate) queue_capacity: usize,
+    pub(crate) max_queued_bytes: u64,
     pub(crate) max_attempts: u32,
     pub(crate) backoff_base: Duration,
     pub(crate) backoff_max: Duration,
@@ -88,6 +89,7 @@ impl fmt::Debug for S3StoreBuilder {
             .field("spool_fsync", &self.spool_fsync)
             .field("upload_concurrency", &self.upload_concurrency)
             .field("queue_capacity", &self.queue_capacity)
+            .field("max_queued_bytes", &self.max_queued_bytes)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
     }
@@ -116,6 +118,7 @@ impl Default for S3StoreBuilder {
             upload_concurrency: 8,
             read_concurrency: 32,
             queue_capacity: 4096,
+            max_queued_bytes: 64 * 1024 * 1024,
             max_attempts: 4,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
@@ -384,6 +387,22 @@ impl S3StoreBuilder {
         self
     }
 
+    /// The bytes that recordings waiting for an upload, or uploading, may hold in memory
+    /// (their stored body and index object). Past that, `put` writes a recording to the
+    /// spool instead of queueing it (counted in `s3_queue_over_bytes`), or drops and
+    /// counts it when the spool is off or full; it never waits. Default 64 MiB, like the
+    /// layer's `max_queued_bytes`. The spool's own cap, on disk, is
+    /// [`spool_max_bytes`](Self::spool_max_bytes).
+    ///
+    /// ```
+    /// let b = playback_s3::S3Store::builder().max_queued_bytes(16 << 20);
+    /// assert!(format!("{b:?}").contains("max_queued_bytes: 16777216"));
+    /// ```
+    pub fn max_queued_bytes(mut self, bytes: u64) -> Self {
+        self.max_queued_bytes = bytes;
+        self
+    }
+
     /// Attempts per upload before the recording goes to the spool. Default 4.
     ///
     /// ```
@@ -493,6 +512,8 @@ impl S3StoreBuilder {
             "the upload and read concurrency must be at least 1"
         } else if self.queue_capacity == 0 {
             "the queue capacity must be at least 1"
+        } else if self.max_queued_bytes == 0 {
+            "`max_queued_bytes` must be at least 1"
         } else if self.max_attempts == 0 {
             "`max_attempts` must be at least 1"
         } else {

@@ -2,8 +2,8 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::StorageClass;
@@ -29,6 +29,8 @@ pub(crate) struct Options {
     pub(crate) infrequent_access_above: Option<u64>,
     pub(crate) sampler: Option<Arc<Sampler>>,
     pub(crate) upload_concurrency: usize,
+    /// The bytes that queued and uploading recordings may hold in memory.
+    pub(crate) max_queued_bytes: u64,
     pub(crate) max_attempts: u32,
     pub(crate) backoff_base: Duration,
     pub(crate) backoff_max: Duration,
@@ -45,6 +47,7 @@ impl fmt::Debug for Options {
             .field("infrequent_access_above", &self.infrequent_access_above)
             .field("sampling", &self.sampler.is_some())
             .field("upload_concurrency", &self.upload_concurrency)
+            .field("max_queued_bytes", &self.max_queued_bytes)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
     }
@@ -115,6 +118,13 @@ pub(crate) struct Job {
     pub(crate) index: Vec<u8>,
 }
 
+impl Job {
+    /// The bytes it holds in memory, against `max_queued_bytes`.
+    pub(crate) fn size(&self) -> u64 {
+        (self.body.len() + self.index.len() + self.index_key.len()) as u64
+    }
+}
+
 /// Everything the store's tasks share.
 #[derive(Debug)]
 pub(crate) struct Inner {
@@ -125,6 +135,10 @@ pub(crate) struct Inner {
     pub(crate) cache: Option<Cache>,
     pub(crate) spool: Option<Spool>,
     pub(crate) state: State,
+    /// The bytes held by queued and uploading recordings (at most `max_queued_bytes`).
+    pub(crate) queued_bytes: AtomicU64,
+    /// The most bytes they ever held at once.
+    pub(crate) peak_queued_bytes: AtomicU64,
     /// Wakes the spool task: recordings were spooled, or S3 went down.
     pub(crate) work: Notify,
     /// Wakes the spool task to probe S3 now instead of after the probe interval.

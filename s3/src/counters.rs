@@ -12,6 +12,9 @@ pub(crate) struct Counters {
     pub(crate) retried: AtomicU64,
     /// Recordings written to the local spool because S3 failed or the queue was full.
     pub(crate) spooled: AtomicU64,
+    /// Recordings sent to the spool (not uploaded from memory) because the upload queue
+    /// held `max_queued_bytes` already.
+    pub(crate) queue_over_bytes: AtomicU64,
     /// Recordings lost because the spool was over its size cap (or could not be written).
     pub(crate) dropped: AtomicU64,
     /// Recordings the sampling calculator chose not to keep.
@@ -28,12 +31,19 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// The counters as `(name, value)` pairs, plus the given gauges.
-    pub(crate) fn snapshot(&self, spool_files: u64, pending: u64) -> Vec<(&'static str, u64)> {
+    pub(crate) fn snapshot(
+        &self,
+        spool_files: u64,
+        pending: u64,
+        queued_bytes: u64,
+        peak_queued_bytes: u64,
+    ) -> Vec<(&'static str, u64)> {
         vec![
             ("s3_uploaded", self.uploaded.load(Relaxed)),
             ("s3_retried", self.retried.load(Relaxed)),
             ("s3_spooled", self.spooled.load(Relaxed)),
             ("s3_dropped_over_cap", self.dropped.load(Relaxed)),
+            ("s3_queue_over_bytes", self.queue_over_bytes.load(Relaxed)),
             ("s3_sampled_out", self.sampled_out.load(Relaxed)),
             ("s3_list_requests", self.list_requests.load(Relaxed)),
             ("s3_get_requests", self.get_requests.load(Relaxed)),
@@ -41,6 +51,8 @@ impl Counters {
             ("s3_cache_hits", self.cache_hits.load(Relaxed)),
             ("s3_spool_files", spool_files),
             ("s3_pending_uploads", pending),
+            ("s3_queued_bytes", queued_bytes),
+            ("s3_peak_queued_bytes", peak_queued_bytes),
         ]
     }
 }

@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -24,20 +24,48 @@ use crate::error::S3Error;
 use crate::spool::SpoolError;
 
 impl Inner {
-    /// Hands a job to the uploader without waiting; when the queue is full, the job
-    /// goes to the spool right away.
+    /// Hands a job to the uploader without waiting; when the queue is full, in
+    /// recordings or in bytes (`max_queued_bytes`), the job goes to the spool right away.
     pub(crate) fn enqueue(&self, sender: Option<&mpsc::Sender<Job>>, job: Job) {
         self.state.add_pending();
+        let size = job.size();
         // No sender means `close` has started; spooling is still the safe answer.
         let job = match sender {
-            Some(sender) => match sender.try_send(job) {
+            Some(sender) if self.hold_bytes(size) => match sender.try_send(job) {
                 Ok(()) => return,
-                Err(TrySendError::Full(job) | TrySendError::Closed(job)) => job,
+                Err(TrySendError::Full(job) | TrySendError::Closed(job)) => {
+                    self.release_bytes(size);
+                    job
+                }
             },
+            Some(_) => {
+                self.counters.queue_over_bytes.fetch_add(1, Relaxed);
+                job
+            }
             None => job,
         };
         self.spool_job(&job);
         self.state.done_pending();
+    }
+
+    /// Reserves `size` bytes of the upload queue's budget, unless that would pass
+    /// `max_queued_bytes`. Never waits.
+    fn hold_bytes(&self, size: u64) -> bool {
+        let limit = self.options.max_queued_bytes;
+        let held = self.queued_bytes.fetch_update(AcqRel, Acquire, |used| {
+            used.checked_add(size).filter(|&after| after <= limit)
+        });
+        match held {
+            Ok(before) => {
+                self.peak_queued_bytes.fetch_max(before + size, Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn release_bytes(&self, size: u64) {
+        self.queued_bytes.fetch_sub(size, AcqRel);
     }
 
     /// Takes jobs off the queue and uploads them, at most `upload_concurrency` at once.
@@ -59,7 +87,8 @@ impl Inner {
         while running.join_next().await.is_some() {}
     }
 
-    /// Uploads one queued job, or spools it when S3 is down or the upload gives up.
+    /// Uploads one queued job, or spools it when S3 is down or the upload gives up;
+    /// then gives its bytes back to the queue's budget.
     async fn process(&self, job: Job) {
         if self.state.outage() {
             self.spool_job(&job);
@@ -74,6 +103,9 @@ impl Inner {
                 }
             }
         }
+        let size = job.size();
+        drop(job);
+        self.release_bytes(size);
         self.state.done_pending();
     }
 

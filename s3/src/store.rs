@@ -2,8 +2,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -120,6 +120,7 @@ impl S3Store {
                 infrequent_access_above: builder.infrequent_access_above,
                 sampler: builder.sampler.clone(),
                 upload_concurrency: builder.upload_concurrency,
+                max_queued_bytes: builder.max_queued_bytes,
                 max_attempts: builder.max_attempts,
                 backoff_base: builder.backoff_base,
                 backoff_max: builder.backoff_max,
@@ -130,6 +131,8 @@ impl S3Store {
             cache,
             spool,
             state: State::default(),
+            queued_bytes: AtomicU64::new(0),
+            peak_queued_bytes: AtomicU64::new(0),
             work: Notify::new(),
             probe_now: Notify::new(),
             rng: Mutex::new(rng),
@@ -475,13 +478,18 @@ impl Store for S3Store {
     }
 
     /// `s3_uploaded`, `s3_retried`, `s3_spooled`, `s3_dropped_over_cap`,
+    /// `s3_queue_over_bytes` (spooled because the upload queue held `max_queued_bytes`),
     /// `s3_sampled_out`, request counts (`s3_list_requests`, `s3_get_requests`,
-    /// `s3_put_requests`), `s3_cache_hits`, and the gauges `s3_spool_files` and
-    /// `s3_pending_uploads`.
+    /// `s3_put_requests`), `s3_cache_hits`, and the gauges `s3_spool_files`,
+    /// `s3_pending_uploads`, `s3_queued_bytes` and `s3_peak_queued_bytes`.
     fn counters(&self) -> Vec<(&'static str, u64)> {
-        self.inner
-            .counters
-            .snapshot(self.inner.spool_files(), self.inner.state.pending())
+        let inner = &self.inner;
+        inner.counters.snapshot(
+            inner.spool_files(),
+            inner.state.pending(),
+            inner.queued_bytes.load(SeqCst),
+            inner.peak_queued_bytes.load(SeqCst),
+        )
     }
 
     /// Waits until every queued recording is in S3, or in the spool while S3 is down

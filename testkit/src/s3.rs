@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
@@ -32,6 +32,9 @@ struct Stats {
     get_keys: Mutex<Vec<String>>,
     storage_classes: Mutex<HashMap<String, String>>,
     fail_next: AtomicU32,
+    /// `PutObject` requests wait while this is set (`hold_puts`).
+    hold_puts: AtomicBool,
+    puts_released: tokio::sync::Notify,
 }
 
 impl Stats {
@@ -79,6 +82,14 @@ impl S3 for Counted {
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         self.stats.count("PutObject")?;
+        loop {
+            // Registered before the check, so a release in between is not missed.
+            let released = self.stats.puts_released.notified();
+            if !self.stats.hold_puts.load(Ordering::SeqCst) {
+                break;
+            }
+            released.await;
+        }
         let key = req.input.key.clone();
         let class = req.input.storage_class.take();
         let out = self.fs.put_object(req).await?;
@@ -291,6 +302,18 @@ impl TestServer {
     /// The storage class the object was written with (`None` for the default).
     pub fn storage_class(&self, key: &str) -> Option<String> {
         self.stats.storage_classes.lock().get(key).cloned()
+    }
+
+    /// Makes every `PutObject` request wait (connected, unanswered) until
+    /// [`release_puts`](Self::release_puts): an S3 that is up but does not move.
+    pub fn hold_puts(&self) {
+        self.stats.hold_puts.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets the held `PutObject` requests, and every later one, go through.
+    pub fn release_puts(&self) {
+        self.stats.hold_puts.store(false, Ordering::SeqCst);
+        self.stats.puts_released.notify_waiters();
     }
 
     /// Answers the next `n` requests with `503 SlowDown`.

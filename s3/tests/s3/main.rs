@@ -5,6 +5,7 @@ mod basics;
 mod errors;
 mod external;
 mod layer;
+mod memory;
 mod outage;
 mod queries;
 mod support;
