@@ -445,7 +445,8 @@ fn ignore_not_found(err: io::Error) -> io::Result<()> {
 /// Reads and parses one recording file, checking it is filed under its own id and
 /// category.
 fn read_recording(path: &Path, category: &str, id: &RecordingId) -> Result<Recording, StoreError> {
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+    let origin = path.display().to_string();
+    let read = crate::limits::read_file(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => StoreError::NotFound { id: id.to_string() },
         _ => StoreError::Io {
             path: path.to_owned(),
@@ -453,7 +454,11 @@ fn read_recording(path: &Path, category: &str, id: &RecordingId) -> Result<Recor
             source,
         },
     })?;
-    let origin = path.display().to_string();
+    let bytes = read.map_err(|size| StoreError::TooLarge {
+        origin: origin.clone(),
+        size,
+        limit: crate::MAX_RECORDING_BYTES,
+    })?;
     let rec = Recording::from_json_at(&bytes, &origin)?;
     if rec.id != *id || rec.category != category {
         return Err(StoreError::Misplaced {

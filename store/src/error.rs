@@ -78,6 +78,35 @@ pub enum StoreError {
         source: serde_json::Error,
     },
 
+    /// A stored recording or index object larger than [`crate::MAX_RECORDING_BYTES`]; it
+    /// is refused before it is read into memory.
+    #[error(
+        "recording at {origin} is {size} bytes, over the {limit}-byte limit on what a store \
+         reads (MAX_RECORDING_BYTES): it is not a recording playback wrote; delete it or move \
+         it out of the store"
+    )]
+    TooLarge {
+        /// Where the document is (a path or an object key).
+        origin: String,
+        /// Its size in bytes (at least `limit + 1` when the size was not known up front).
+        size: u64,
+        /// The limit, [`crate::MAX_RECORDING_BYTES`].
+        limit: u64,
+    },
+
+    /// A stored document nested deeper than [`crate::MAX_JSON_DEPTH`] arrays or
+    /// objects; the parser stops there instead of recursing further.
+    #[error(
+        "recording at {origin} nests JSON deeper than {limit} levels, the most a store reads: \
+         it is not a recording playback wrote; delete it or move it out of the store"
+    )]
+    TooDeep {
+        /// Where the document is (a path or an object key).
+        origin: String,
+        /// The limit, [`crate::MAX_JSON_DEPTH`].
+        limit: usize,
+    },
+
     /// A JSON document without a `format_version` field, so not a recording.
     #[error(
         "{origin} is not a playback recording (it has no `format_version` field): move it out \

@@ -329,7 +329,7 @@ pub struct Summary {
     /// The operation's alias (module path + function name, or span target + name).
     pub operation: String,
     /// When the operation started (UTC).
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::limits::rfc3339_in_utc_range")]
     pub recorded_at: OffsetDateTime,
     /// How long the operation took, in microseconds.
     pub duration_us: u64,
@@ -369,7 +369,7 @@ pub struct Recording {
     #[serde(default)]
     pub operation: String,
     /// When the operation started (UTC, RFC 3339).
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::limits::rfc3339_in_utc_range")]
     pub recorded_at: OffsetDateTime,
     /// How long the operation took, in microseconds.
     pub duration_us: u64,
@@ -513,7 +513,9 @@ impl Recording {
     /// Parses a recording, checking its `format_version` first.
     ///
     /// A truncated or corrupt document gives [`StoreError::Corrupt`]; a newer major
-    /// version gives [`StoreError::UnsupportedVersion`].
+    /// version gives [`StoreError::UnsupportedVersion`]; a document over
+    /// [`crate::MAX_RECORDING_BYTES`] gives [`StoreError::TooLarge`] and one nested deeper
+    /// than [`crate::MAX_JSON_DEPTH`] gives [`StoreError::TooDeep`].
     ///
     /// ```
     /// use playback_store::{Recording, StoreError};
@@ -532,10 +534,9 @@ impl Recording {
     /// assert!(err.to_string().contains("a.json"));
     /// ```
     pub fn from_json_at(bytes: &[u8], origin: &str) -> Result<Recording, StoreError> {
-        let corrupt = |source| StoreError::Corrupt {
-            origin: origin.to_owned(),
-            source,
-        };
+        crate::limits::check_size(u64::try_from(bytes.len()).unwrap_or(u64::MAX), origin)?;
+        crate::limits::check_depth(bytes, origin)?;
+        let corrupt = |source| crate::limits::parse_error(source, origin);
         let probe: VersionProbe = match serde_json::from_slice(bytes) {
             Ok(probe) => probe,
             // Well-formed JSON of another shape (an array, a string, ...).

@@ -20,7 +20,14 @@
 mod dir;
 mod error;
 mod format;
+#[doc(hidden)]
+pub mod __fuzz {
+    //! Not public API: the fuzz targets' checks (see `fuzz/README.md`).
+    pub use crate::fuzz::*;
+}
+mod fuzz;
 mod id;
+mod limits;
 mod memory;
 mod query;
 mod store;
@@ -33,6 +40,7 @@ pub use crate::format::{
     Summary,
 };
 pub use crate::id::{RecordingId, validate_category};
+pub use crate::limits::{MAX_JSON_DEPTH, MAX_RECORDING_BYTES};
 pub use crate::memory::MemoryStore;
 pub use crate::query::{Cmp, MetaFilter, Query, days};
 pub use crate::store::Store;
