@@ -35,7 +35,7 @@ struct Redaction;
 #[doc = include_str!("../docs/src/slim-build.md")]
 struct SlimBuild;
 
-#[cfg(all(feature = "http", feature = "compare"))]
+#[cfg(all(feature = "http", feature = "grpc", feature = "compare"))]
 #[doc = include_str!("../docs/src/http-grpc.md")]
 struct HttpGrpc;
 

@@ -45,6 +45,8 @@
 //!   guide's chapter "Recordings as tests".
 //! - `http`: `playback::http`, HTTP servers (axum, hyper, tower) and reqwest clients
 //!   recorded and replayed with one `.layer(..)` each. Off by default.
+//! - `grpc`: `playback::grpc`, tonic servers and clients recorded and replayed with one
+//!   `.layer(..)` each. Off by default.
 //! - `matrix` (implies `compare`): `playback::matrix`, scenario matrices: every
 //!   combination of some settings over recordings, reported per combination and sharded
 //!   by walk id. Off by default; see the guide's chapter "Scenario matrices".
@@ -84,6 +86,10 @@ pub use playback_harness as harness;
 /// guide's chapter "HTTP and gRPC".
 #[cfg(feature = "http")]
 pub use playback_http as http;
+/// gRPC services and clients (tonic), recorded and replayed with one `.layer(..)` each:
+/// see the guide's chapter "HTTP and gRPC".
+#[cfg(feature = "grpc")]
+pub use playback_grpc as grpc;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
 /// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
