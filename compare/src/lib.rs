@@ -72,6 +72,12 @@ mod difference;
 mod engine;
 mod equalizer;
 mod error;
+mod fuzz;
+#[doc(hidden)]
+pub mod __fuzz {
+    //! Not public API: the fuzz targets' checks (see `fuzz/README.md`).
+    pub use crate::fuzz::*;
+}
 mod gather;
 mod html;
 mod html_assets;

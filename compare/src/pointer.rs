@@ -123,17 +123,29 @@ fn seg_matches(pat: &PatSeg, seg: &Seg<'_>) -> bool {
     }
 }
 
+/// Whether the pattern matches the whole path, in time `O(pattern × path)` whatever
+/// the number of `**` (trying each split of the path for each `**` in turn would take
+/// exponential time on a pattern with many of them).
 fn matches_from(pat: &[PatSeg], path: &[Seg<'_>]) -> bool {
-    match pat.split_first() {
-        None => path.is_empty(),
-        Some((PatSeg::AnyDepth, rest)) => {
-            (0..=path.len()).any(|skip| matches_from(rest, &path[skip..]))
+    // reach[j]: the pattern segments seen so far match exactly `path[..j]`.
+    let mut reach = vec![false; path.len() + 1];
+    reach[0] = true;
+    for seg in pat {
+        let mut next = vec![false; path.len() + 1];
+        if matches!(seg, PatSeg::AnyDepth) {
+            let mut any = false;
+            for (j, slot) in next.iter_mut().enumerate() {
+                any |= reach[j];
+                *slot = any;
+            }
+        } else {
+            for j in 1..=path.len() {
+                next[j] = reach[j - 1] && seg_matches(seg, &path[j - 1]);
+            }
         }
-        Some((first, rest)) => match path.split_first() {
-            Some((seg, tail)) => seg_matches(first, seg) && matches_from(rest, tail),
-            None => false,
-        },
+        reach = next;
     }
+    reach[path.len()]
 }
 
 #[cfg(test)]
@@ -158,6 +170,16 @@ mod tests {
         ]));
         assert!(!p.matches(&[Seg::Key("outputs"), Seg::Key("args"), Seg::Key("trace_id")]));
         assert!(!p.matches(&[Seg::Key("outputs"), Seg::Index(0), Seg::Key("args")]));
+    }
+
+    #[test]
+    fn many_double_stars_match_in_polynomial_time() {
+        let keys: Vec<String> = (0..120).map(|i| format!("k{i}")).collect();
+        let path: Vec<Seg<'_>> = keys.iter().map(|k| Seg::Key(k)).collect();
+        let pattern = Pattern::parse(&format!("{}/nowhere", "/**".repeat(40)));
+        assert!(!pattern.matches(&path));
+        let pattern = Pattern::parse(&format!("{}/k119", "/**".repeat(40)));
+        assert!(pattern.matches(&path));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests of playback-compare, through its public API.
 
 mod equalizer;
+mod fuzz;
 mod html;
 mod incomplete;
 mod isolate;
