@@ -171,3 +171,81 @@ fn restore_one(
         bytes: Bytes::from(bytes),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codec() -> Codec {
+        Codec {
+            pool: Some(playback_grpc_testshop::descriptor_pool()),
+        }
+    }
+
+    fn raw(bytes: Vec<u8>) -> RawMessage {
+        RawMessage {
+            compressed: false,
+            bytes: Bytes::from(bytes),
+        }
+    }
+
+    #[test]
+    fn a_known_message_is_json_only_and_gives_its_bytes_back() {
+        let price = playback_grpc_testshop::shop::Price {
+            sku: "apple".into(),
+            cents: 120,
+            currency: "EUR".into(),
+            served: 2,
+        };
+        let bytes = price.encode_to_vec();
+        let method = "/shop.Catalog/GetPrice";
+        let recorded = codec().record(method, Side::Response, &[raw(bytes.clone())]);
+        assert_eq!(
+            recorded[0].json,
+            Some(
+                serde_json::json!({"sku": "apple", "cents": "120", "currency": "EUR", "served": "2"})
+            )
+        );
+        assert_eq!(recorded[0].base64, None);
+        let back = codec().restore(method, Side::Response, &recorded).unwrap();
+        assert_eq!(back[0].bytes, bytes);
+        // without the pool, JSON alone cannot be sent again
+        let err = Codec::default()
+            .restore(method, Side::Response, &recorded)
+            .unwrap_err();
+        assert!(
+            matches!(err, MessageError::NoDescriptor { index: 0, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_compressed_messages_and_no_pool_keep_the_bytes() {
+        let method = "/shop.Catalog/GetPrice";
+        // field 9 (unknown to shop.PriceRequest), varint 1, after sku = "pear"
+        let mut bytes = playback_grpc_testshop::shop::PriceRequest {
+            sku: "pear".into(),
+            currency: String::new(),
+        }
+        .encode_to_vec();
+        bytes.extend_from_slice(&[9 << 3, 1]);
+        let recorded = codec().record(method, Side::Request, &[raw(bytes.clone())]);
+        assert_eq!(recorded[0].json, Some(serde_json::json!({"sku": "pear"})));
+        assert_eq!(
+            recorded[0].base64.as_deref(),
+            Some(BASE64.encode(&bytes).as_str())
+        );
+        let compressed = RawMessage {
+            compressed: true,
+            bytes: Bytes::from(bytes.clone()),
+        };
+        let recorded = codec().record(method, Side::Request, &[compressed]);
+        assert!(recorded[0].json.is_none() && recorded[0].compressed);
+        let plain = Codec::default().record(method, Side::Request, &[raw(bytes.clone())]);
+        assert!(plain[0].json.is_none());
+        for r in [recorded, plain] {
+            let back = codec().restore(method, Side::Request, &r).unwrap();
+            assert_eq!(back[0].bytes, bytes);
+        }
+    }
+}

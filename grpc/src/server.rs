@@ -24,6 +24,11 @@ use crate::status::{reply_status, selected};
 use crate::tap::{Capture, Tap, lock};
 
 /// A boxed error, as tower services return them.
+///
+/// ```
+/// let e: playback_grpc::BoxError = "the channel closed".into();
+/// assert_eq!(e.to_string(), "the channel closed");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The call site of every server operation (its alias is the operation's name).
@@ -319,6 +324,18 @@ where
 pin_project_lite::pin_project! {
     /// The future of a [`RecordService`] call: the inner service's response, with its
     /// body watched until it ends.
+    ///
+    /// ```
+    /// use tower::ServiceExt as _;
+    /// use tower_layer::Layer as _;
+    /// let inner = tower::service_fn(|_req: http::Request<tonic::body::Body>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+    /// });
+    /// let svc = playback_grpc::RecordLayer::new().layer(inner);
+    /// let req = http::Request::post("/shop.Catalog/GetPrice").body(tonic::body::Body::empty()).unwrap();
+    /// let future: playback_grpc::ResponseFuture<_> = svc.oneshot(req);
+    /// # let _ = future;
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: Instrumented<F>,

@@ -5,6 +5,7 @@
 
 mod apps;
 mod client_side;
+mod limits;
 mod roundtrip;
 mod rpcreplay;
 mod support;
