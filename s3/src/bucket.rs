@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier, StorageClass};
+use playback_store::MAX_RECORDING_BYTES;
 
 use crate::counters::Counters;
 use crate::error::{S3Error, S3ErrorKind};
@@ -109,12 +110,38 @@ impl Bucket {
         }
     }
 
-    /// Reads one object; `None` when there is no such key.
+    /// Reads one object; `None` when there is no such key. Objects over
+    /// [`MAX_RECORDING_BYTES`] are refused with [`S3Error::TooLarge`] before they are
+    /// read into memory: every object the store reads this way is a recording body or
+    /// an index object.
     pub(crate) async fn get(
         &self,
         op: &'static str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, S3Error> {
+        match self.get_bounded(op, key, MAX_RECORDING_BYTES).await? {
+            None => Ok(None),
+            Some(Ok(bytes)) => Ok(Some(bytes)),
+            Some(Err(size)) => Err(S3Error::TooLarge {
+                op,
+                bucket: self.name.clone(),
+                key: key.to_owned(),
+                size,
+                limit: MAX_RECORDING_BYTES,
+            }),
+        }
+    }
+
+    /// Reads one object of at most `limit` bytes: `None` when there is no such key,
+    /// `Some(Err(size))` when it is larger. A larger object is refused from its
+    /// `Content-Length` before its body is read, or cut at the limit while it is read
+    /// when the length is not known, so a huge object never sits in memory.
+    pub(crate) async fn get_bounded(
+        &self,
+        op: &'static str,
+        key: &str,
+        limit: u64,
+    ) -> Result<Option<Result<Vec<u8>, u64>>, S3Error> {
         self.counters.get_requests.fetch_add(1, Relaxed);
         let output = match self
             .client
@@ -133,16 +160,34 @@ impl Bucket {
                 };
             }
         };
-        match output.body.collect().await {
-            Ok(bytes) => Ok(Some(bytes.into_bytes().to_vec())),
-            Err(err) => Err(self.fail(
-                op,
-                "GetObject",
-                key,
-                S3ErrorKind::Network,
-                format!("reading the body failed: {err}"),
-                Some(Box::new(err)),
-            )),
+        if let Some(len) = output.content_length().and_then(|l| u64::try_from(l).ok())
+            && len > limit
+        {
+            return Ok(Some(Err(len)));
+        }
+        let mut body = output.body;
+        let mut bytes = Vec::new();
+        loop {
+            match body.try_next().await {
+                Ok(Some(chunk)) => {
+                    bytes.extend_from_slice(&chunk);
+                    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                    if read > limit {
+                        return Ok(Some(Err(read)));
+                    }
+                }
+                Ok(None) => return Ok(Some(Ok(bytes))),
+                Err(err) => {
+                    return Err(self.fail(
+                        op,
+                        "GetObject",
+                        key,
+                        S3ErrorKind::Network,
+                        format!("reading the body failed: {err}"),
+                        Some(Box::new(err)),
+                    ));
+                }
+            }
         }
     }
 
@@ -305,6 +350,6 @@ impl Bucket {
 fn is_precondition_failed(err: &S3Error) -> bool {
     match err {
         S3Error::Request { code, .. } => code.as_deref() == Some("PreconditionFailed"),
-        S3Error::Config { .. } => false,
+        S3Error::TooLarge { .. } | S3Error::Config { .. } => false,
     }
 }

@@ -1,11 +1,16 @@
 //! Recording bodies as stored: JSON, zstd-compressed above a size threshold.
 
-use playback_store::{Recording, StoreError};
+use std::io::Read;
+
+use playback_store::{MAX_RECORDING_BYTES, Recording, StoreError};
 
 /// The zstd frame magic number; JSON text never starts with these bytes.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// The compression level: fast, and about 5 to 10 times smaller for recordings.
 const ZSTD_LEVEL: i32 = 3;
+/// The largest zstd window a stored frame may use: 8 MiB, so decompressing a hostile
+/// frame cannot make the decoder allocate a huge window.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 
 /// A recording ready to upload.
 #[derive(Debug, Clone)]
@@ -45,12 +50,13 @@ pub(crate) fn is_compressed(bytes: &[u8]) -> bool {
 }
 
 /// The JSON text of stored bytes: decompressed when they are a zstd frame (whatever
-/// the object's content encoding says, so a proxy that drops the header does no harm).
+/// the object's content encoding says, so a proxy that drops the header does no harm),
+/// at most [`MAX_RECORDING_BYTES`] of it.
 pub(crate) fn decode(bytes: Vec<u8>, origin: &str) -> Result<Vec<u8>, StoreError> {
     if !is_compressed(&bytes) {
         return Ok(bytes);
     }
-    zstd::stream::decode_all(bytes.as_slice()).map_err(|source| StoreError::Backend {
+    let corrupt = |source: std::io::Error| StoreError::Backend {
         store: "s3".to_owned(),
         op: "get",
         message: format!(
@@ -58,7 +64,33 @@ pub(crate) fn decode(bytes: Vec<u8>, origin: &str) -> Result<Vec<u8>, StoreError
              it from a copy"
         ),
         source: Some(Box::new(source)),
-    })
+    };
+    let mut decoder = zstd::stream::read::Decoder::new(bytes.as_slice()).map_err(corrupt)?;
+    // A frame may ask for a window of up to 2 GiB; ours use at most 2 MiB (level 3).
+    decoder
+        .window_log_max(ZSTD_WINDOW_LOG_MAX)
+        .map_err(corrupt)?;
+    let mut json = Vec::new();
+    decoder
+        .take(MAX_RECORDING_BYTES + 1)
+        .read_to_end(&mut json)
+        .map_err(corrupt)?;
+    let size = u64::try_from(json.len()).unwrap_or(u64::MAX);
+    if size > MAX_RECORDING_BYTES {
+        return Err(too_large(origin)(size));
+    }
+    Ok(json)
+}
+
+/// The error for a stored object of `size` bytes, over [`MAX_RECORDING_BYTES`] (stored
+/// or decompressed).
+pub(crate) fn too_large(origin: &str) -> impl FnOnce(u64) -> StoreError + use<> {
+    let origin = origin.to_owned();
+    move |size| StoreError::TooLarge {
+        origin,
+        size,
+        limit: MAX_RECORDING_BYTES,
+    }
 }
 
 /// Parses stored bytes into a recording.

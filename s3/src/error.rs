@@ -124,6 +124,25 @@ pub enum S3Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// An object larger than the store reads, [`playback_store::MAX_RECORDING_BYTES`]:
+    /// refused before its body is read into memory.
+    #[error(
+        "GetObject on bucket `{bucket}` key `{key}`: the object is {size} bytes, over the \
+         {limit}-byte limit on what the store reads (MAX_RECORDING_BYTES): it is not a \
+         recording playback wrote; delete it or move it out of the store's prefix"
+    )]
+    TooLarge {
+        /// What the store was doing: `"get"`, `"list"`, `"delete"`, `"put"`.
+        op: &'static str,
+        /// The bucket.
+        bucket: String,
+        /// The object key.
+        key: String,
+        /// The object's size in bytes (at least `limit + 1` when S3 did not send it).
+        size: u64,
+        /// The limit, [`playback_store::MAX_RECORDING_BYTES`].
+        limit: u64,
+    },
     /// The store's options do not fit together.
     #[error("{reason}")]
     Config {
@@ -163,6 +182,7 @@ impl S3Error {
     pub fn kind(&self) -> Option<S3ErrorKind> {
         match self {
             S3Error::Request { kind, .. } => Some(*kind),
+            S3Error::TooLarge { .. } => Some(S3ErrorKind::Other),
             S3Error::Config { .. } => None,
         }
     }
@@ -214,6 +234,19 @@ impl From<S3Error> for StoreError {
     fn from(err: S3Error) -> Self {
         let op = match &err {
             S3Error::Request { op, .. } => *op,
+            S3Error::TooLarge {
+                bucket,
+                key,
+                size,
+                limit,
+                ..
+            } => {
+                return StoreError::TooLarge {
+                    origin: format!("s3://{bucket}/{key}"),
+                    size: *size,
+                    limit: *limit,
+                };
+            }
             S3Error::Config { .. } => "configure",
         };
         StoreError::Backend {

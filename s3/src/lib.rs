@@ -55,6 +55,12 @@ mod core;
 mod counters;
 mod error;
 mod fsutil;
+mod fuzz;
+#[doc(hidden)]
+pub mod __fuzz {
+    //! Not public API: the fuzz targets' checks (see `fuzz/README.md`).
+    pub use crate::fuzz::*;
+}
 mod keys;
 mod listing;
 mod objects;

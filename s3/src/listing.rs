@@ -222,19 +222,28 @@ impl Inner {
             Ok(None) => return None,
             Err(err) => return Some(Err(err.into())),
         };
-        let summary: Summary = match serde_json::from_slice(&bytes) {
-            Ok(summary) => summary,
-            Err(source) => return Some(Err(StoreError::Corrupt { origin, source })),
-        };
-        if summary.id != id || summary.category != category || utc_day(&summary) != day {
-            return Some(Err(StoreError::Misplaced {
-                origin,
-                found_id: summary.id.to_string(),
-                found_category: summary.category,
-            }));
-        }
-        Some(Ok(summary))
+        Some(parse_index(&bytes, &origin, &id, category, day))
     }
+}
+
+/// Parses an index object found at `origin`, which a listing filed under `id`,
+/// `category` and `day`: a summary that says otherwise is [`StoreError::Misplaced`].
+pub(crate) fn parse_index(
+    bytes: &[u8],
+    origin: &str,
+    id: &RecordingId,
+    category: &str,
+    day: Date,
+) -> Entry {
+    let summary = Summary::from_json_at(bytes, origin)?;
+    if summary.id != *id || summary.category != category || utc_day(&summary) != day {
+        return Err(StoreError::Misplaced {
+            origin: origin.to_owned(),
+            found_id: summary.id.to_string(),
+            found_category: summary.category,
+        });
+    }
+    Ok(summary)
 }
 
 /// The days of `lo..=hi` when the range is short enough to name each day; an open

@@ -64,7 +64,13 @@ impl S3Store {
             keys.sort();
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
-                if let Some(bytes) = inner.bucket.get("read_objects", &key).await? {
+                // Reports and other files beside the recordings: not bounded by the
+                // recording size limit.
+                if let Some(Ok(bytes)) = inner
+                    .bucket
+                    .get_bounded("read_objects", &key, u64::MAX)
+                    .await?
+                {
                     out.push((key[root.len()..].to_owned(), bytes));
                 }
             }

@@ -4,6 +4,7 @@
 mod basics;
 mod errors;
 mod external;
+mod hostile;
 mod layer;
 mod memory;
 mod outage;
