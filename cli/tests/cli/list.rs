@@ -137,3 +137,38 @@ fn list_warns_about_a_corrupt_recording_and_exits_2() {
     );
     assert!(run.stderr.contains("hint: "), "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn list_of_a_hostile_store_warns_once_per_bad_file_and_lists_the_rest() {
+    let (dir, store) = fixture_store();
+    let fixtures = fixtures();
+    // A 1 GB sparse file, 100,000 levels of JSON, a link out of the root and a
+    // misplaced recording, each in place of one fixture.
+    let huge = store.path_for(&fixtures[0]).unwrap();
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let deep = store.path_for(&fixtures[1]).unwrap();
+    std::fs::write(&deep, "{\"a\": [".repeat(100_000)).unwrap();
+    let linked = store.path_for(&fixtures[2]).unwrap();
+    let outside = dir.path().join("outside.json");
+    std::fs::rename(&linked, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &linked).unwrap();
+    let misplaced = store.path_for(&fixtures[3]).unwrap();
+    std::fs::write(&misplaced, fixtures[4].to_json().unwrap()).unwrap();
+
+    let run = playback_in(store.root(), &["list", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(listed_ids(&run).len(), fixtures.len() - 4, "{}", run.stdout);
+    for expected in [
+        "MAX_RECORDING_BYTES",
+        "nests JSON deeper than 127 levels",
+        "refusing to follow the symbolic link",
+        "which does not match its location",
+        "error: 4 recording(s) could not be read",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+}
