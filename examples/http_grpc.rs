@@ -11,7 +11,8 @@
 //! router (`Replayer::http_service`): all Equal; then through a candidate with a
 //! discount, which the report shows at `/result/body/total`.
 //!
-//! gRPC (tonic) is not built yet: see the guide's chapter "HTTP and gRPC".
+//! The gRPC leg, a tonic shop calling a tonic catalog, is `examples/grpc.rs`
+//! (`cargo run --example grpc --features grpc`).
 
 use std::sync::{Arc, Mutex};
 

@@ -148,6 +148,25 @@ fn the_shop_and_the_catalog_replay_equal_with_the_catalog_stopped_and_a_change_s
         "{aliases:?}"
     );
 
+    // metadata is recorded (the credentials are not), and so is an error status
+    let get_price = recordings(&catalog_store, "shop.Catalog.GetPrice");
+    let request: serde_json::Value = get_price[0].arg("request").unwrap();
+    assert_eq!(request["metadata"]["x-tenant"], "acme");
+    assert_eq!(request["method"], "/shop.Catalog/GetPrice");
+    let statuses: Vec<serde_json::Value> = recordings(&shop_store, "shop.Shop.Quote")
+        .iter()
+        .map(|r| match &r.result {
+            Some(playback::OpResult::Returned { value, .. }) => {
+                serde_json::from_str::<serde_json::Value>(value.get()).unwrap()["status"].clone()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        statuses.contains(&serde_json::json!({"code": 5, "message": "no such sku: durian"})),
+        "{statuses:?}"
+    );
+
     // the lazy channels of the replayed shop need a runtime to be made in
     let _entered = rt.enter();
     let replayer = Replayer::new().grpc_service(apps::shop(&catalog_url, Variant::default()));
