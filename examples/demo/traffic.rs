@@ -137,7 +137,11 @@ pub(crate) fn drive(
     })
 }
 
-async fn send(client: &reqwest::Client, base_url: &str, call: &Call) -> anyhow::Result<Sent> {
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    base_url: &str,
+    call: &Call,
+) -> anyhow::Result<Sent> {
     let request = match call {
         Call::Catalog => client.get(format!("{base_url}/products")),
         Call::Product(sku) => client.get(format!("{base_url}/products/{sku}")),
