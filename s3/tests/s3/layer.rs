@@ -8,7 +8,7 @@ use playback_layer::PlaybackLayer;
 use playback_store::{Query, Store};
 use tracing_subscriber::prelude::*;
 
-use crate::outage::{outage_builder, percentile};
+use crate::outage::{MAX_LATENCY, outage_builder, percentile};
 use crate::support::{BUCKET, TestServer};
 
 #[test]
@@ -74,16 +74,13 @@ fn layer_records_1000_operations_through_an_s3_outage_without_slowing_them() {
     assert_eq!(newest.interceptions.len(), 1);
     assert_eq!(newest.interceptions[0].alias, "price_of");
 
-    // The operation's latency never includes S3: one failed upload attempt alone
-    // costs at least 250 ms of backoff in this configuration.
+    // The operation's latency never includes S3: a failed upload alone costs at least
+    // 3 s of backoff in this configuration (see outage_builder).
     let p99 = percentile(&mut latencies, 0.99);
     let max = *latencies.last().unwrap();
     assert!(
-        p99 < Duration::from_millis(20),
+        p99 < Duration::from_millis(50),
         "p99 operation latency {p99:?}"
     );
-    assert!(
-        max < Duration::from_millis(250),
-        "max operation latency {max:?}"
-    );
+    assert!(max < MAX_LATENCY, "max operation latency {max:?}");
 }
