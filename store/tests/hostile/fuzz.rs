@@ -24,14 +24,18 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn the_recording_reader_keeps_its_properties_on_every_seed_and_regression() {
     let mut read = 0;
-    for (path, bytes) in inputs("recording_reader") {
-        // The S3 target's `Z` and zstd seeds are run by playback-s3's tests.
-        if path.extension().is_some_and(|e| e == "json") {
-            playback_store::__fuzz::recording_reader(&bytes);
-            read += usize::from(playback_store::Recording::from_json(&bytes).is_ok());
-        }
+    // Every input of the JSON target, and the plain JSON seeds of the S3 body target
+    // (its `Z` and zstd inputs are run by playback-s3's tests).
+    let json = inputs("recording_json").into_iter().chain(
+        inputs("recording_reader")
+            .into_iter()
+            .filter(|(path, _)| path.extension().is_some_and(|e| e == "json")),
+    );
+    for (_, bytes) in json {
+        playback_store::__fuzz::recording_reader(&bytes);
+        read += usize::from(playback_store::Recording::from_json(&bytes).is_ok());
     }
-    assert!(read >= 8, "the seeds are real recordings: {read}");
+    assert!(read >= 16, "the seeds are real recordings: {read}");
 }
 
 #[test]
