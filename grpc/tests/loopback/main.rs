@@ -5,6 +5,7 @@
 
 mod apps;
 mod client_side;
+mod fanout;
 mod limits;
 mod roundtrip;
 mod rpcreplay;

@@ -30,15 +30,54 @@ impl Server {
         F: FnOnce(TcpListenerStream, Shutdown) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), tonic::transport::Error>>,
     {
+        Server::start_on(dispatch, serve, || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        })
+    }
+
+    /// Like [`Server::start`], on a multi-thread runtime of `workers` threads, each of
+    /// which has `dispatch` as its default subscriber.
+    pub(crate) fn start_multi_thread<F, Fut>(
+        dispatch: tracing::Dispatch,
+        workers: usize,
+        serve: F,
+    ) -> Server
+    where
+        F: FnOnce(TcpListenerStream, Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), tonic::transport::Error>>,
+    {
+        let on_worker = dispatch.clone();
+        Server::start_on(dispatch, serve, move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .on_thread_start(move || {
+                    // the worker's default for its whole life
+                    std::mem::forget(tracing::dispatcher::set_default(&on_worker));
+                })
+                .build()
+                .unwrap()
+        })
+    }
+
+    fn start_on<F, Fut>(
+        dispatch: tracing::Dispatch,
+        serve: F,
+        runtime: impl FnOnce() -> tokio::runtime::Runtime + Send + 'static,
+    ) -> Server
+    where
+        F: FnOnce(TcpListenerStream, Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), tonic::transport::Error>>,
+    {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = runtime();
             tracing::dispatcher::with_default(&dispatch, || {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
