@@ -23,7 +23,7 @@ use crate::messages::{Codec, Side};
 use crate::replay_body::ReplayBody;
 use crate::server::{BoxError, Config};
 use crate::status::{reply_status, selected, trailers_of};
-use crate::tap::{Capture, Tap, lock};
+use crate::tap::{Capture, OnEnd, Tap, lock};
 
 static SITE: Site = Site {
     kind: Kind::Input,
@@ -296,7 +296,7 @@ where
     let capture = Capture::new(config.max_message_bytes);
     let seen = capture.clone();
     let call = Mutex::new(Some(call));
-    let on_end = Box::new(move || {
+    let on_end: OnEnd = Box::new(move || {
         let mut seen = lock(&seen);
         let reply = RecordedReply {
             metadata: selected(&config.metadata, &headers),
@@ -317,6 +317,11 @@ where
             call.finish(&Exchange::Ok(reply), false);
         }
     });
+    if body.is_end_stream() {
+        // a trailers-only response (an error status): nothing will stream
+        on_end();
+        return Response::from_parts(parts, tonic::body::Body::new(body));
+    }
     let tap = Tap::new(body, capture, Some(on_end), None);
     Response::from_parts(parts, tonic::body::Body::new(tap))
 }

@@ -21,7 +21,7 @@ use crate::format::{RecordedCall, RecordedReply, ServiceFailure, category_name};
 use crate::messages::{Codec, Side};
 use crate::replay_body::ReplayRequest;
 use crate::status::{reply_status, selected};
-use crate::tap::{Capture, Tap, lock};
+use crate::tap::{Capture, OnEnd, Tap, lock};
 
 /// A boxed error, as tower services return them.
 ///
@@ -396,7 +396,7 @@ where
     let capture = Capture::new(pending.config.max_message_bytes);
     let span = pending.span.clone();
     let seen = capture.clone();
-    let on_end = Box::new(move || {
+    let on_end: OnEnd = Box::new(move || {
         let mut seen = lock(&seen);
         let config = &pending.config;
         let reply = RecordedReply {
@@ -417,6 +417,11 @@ where
         let is_err = reply.status.code != 0;
         pending.finish(&reply, is_err);
     });
+    if body.is_end_stream() {
+        // a trailers-only response (an error status): nothing will stream
+        on_end();
+        return Response::from_parts(parts, tonic::body::Body::new(body));
+    }
     let tap = Tap::new(body, capture, Some(on_end), Some(span));
     Response::from_parts(parts, tonic::body::Body::new(tap))
 }

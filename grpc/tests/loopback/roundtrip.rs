@@ -166,6 +166,19 @@ fn the_shop_and_the_catalog_replay_equal_with_the_catalog_stopped_and_a_change_s
         statuses.contains(&serde_json::json!({"code": 5, "message": "no such sku: durian"})),
         "{statuses:?}"
     );
+    // a trailers-only reply is whole, not cut
+    let missing = recordings(&catalog_store, "shop.Catalog.GetPrice")
+        .into_iter()
+        .find(|r| {
+            r.arg::<serde_json::Value>("request").unwrap()["messages"][0]["json"]["sku"] == "durian"
+        })
+        .unwrap();
+    let Some(playback::OpResult::Returned { value, .. }) = &missing.result else {
+        panic!()
+    };
+    let reply: serde_json::Value = serde_json::from_str(value.get()).unwrap();
+    assert_eq!(reply["status"]["code"], 5);
+    assert!(reply.get("truncated").is_none(), "{reply}");
 
     // the lazy channels of the replayed shop need a runtime to be made in
     let _entered = rt.enter();
