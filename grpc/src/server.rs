@@ -326,14 +326,14 @@ pin_project_lite::pin_project! {
     /// body watched until it ends.
     ///
     /// ```
-    /// use tower::ServiceExt as _;
     /// use tower_layer::Layer as _;
+    /// use tower_service::Service as _;
     /// let inner = tower::service_fn(|_req: http::Request<tonic::body::Body>| async {
     ///     Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
     /// });
-    /// let svc = playback_grpc::RecordLayer::new().layer(inner);
+    /// let mut svc = playback_grpc::RecordLayer::new().layer(inner);
     /// let req = http::Request::post("/shop.Catalog/GetPrice").body(tonic::body::Body::empty()).unwrap();
-    /// let future: playback_grpc::ResponseFuture<_> = svc.oneshot(req);
+    /// let future: playback_grpc::ResponseFuture<_> = svc.call(req);
     /// # let _ = future;
     /// ```
     pub struct ResponseFuture<F> {
