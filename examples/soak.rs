@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use playback::redact::Detector;
-use playback::{FingerprintKey, PlaybackLayer, Query, S3Store, StatsSnapshot, Store};
+use playback::{FingerprintKey, PlaybackLayer, S3Store, StatsSnapshot};
 use playback_testkit::s3::{ACCESS_KEY, SECRET_KEY, TestServer};
 use tracing_subscriber::prelude::*;
 
@@ -226,10 +226,13 @@ fn run(o: &Options) -> anyhow::Result<Vec<String>> {
     let drained = store.drain(Duration::from_secs(300));
     let recovery = recovering.elapsed();
     let stats = guard.stats().snapshot();
-    let delivered = store
-        .list(&Query::all())?
-        .into_iter()
-        .filter(Result::is_ok)
+    // Read from the server's own storage (one file per object): listing tens of
+    // thousands of objects through s3s-fs takes minutes.
+    let bodies = s3.root().join(BUCKET).join("soak/recordings");
+    let delivered = std::fs::read_dir(&bodies)
+        .with_context(|| format!("no recordings in the bucket ({})", bodies.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
         .count() as u64;
     let peak = peak_rss_mib();
 
@@ -327,7 +330,10 @@ impl Load {
 
     fn phase(&self, elapsed: Duration) -> Phase {
         let slice = elapsed.as_millis() / SLICE.as_millis();
-        match (slice % 2 == 0, self.outage.load(Ordering::SeqCst) == 1) {
+        match (
+            slice.is_multiple_of(2),
+            self.outage.load(Ordering::SeqCst) == 1,
+        ) {
             (true, _) => Phase::Off,
             (false, false) => Phase::On,
             (false, true) => Phase::OnOutage,
@@ -382,7 +388,7 @@ impl Load {
 }
 
 fn print_latencies(results: &[(Phase, Duration)]) {
-    let mut by_phase = |phase| {
+    let by_phase = |phase| {
         let mut l: Vec<Duration> = results
             .iter()
             .filter(|(p, _)| *p == phase)
