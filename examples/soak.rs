@@ -45,7 +45,8 @@ use crate::traffic::Call;
 
 /// What the process holds besides the recordings' bounded queues (the shop, its
 /// exchange-rate service, SQLite, the S3 test server, the runtimes, the recording the
-/// writer is storing, allocator slack). Measured: 30 to 45 MiB with recording off.
+/// writer is storing, allocator slack). Measured: 15 MiB when the load starts, and a
+/// peak of 31 to 57 MiB for whole runs (BENCHMARKS.md), with small recordings.
 const SLACK_MIB: u64 = 96;
 /// How long each phase runs before the next one takes over.
 const SLICE: Duration = Duration::from_millis(500);
