@@ -284,7 +284,11 @@ fn redaction(c: &mut Criterion) {
         });
         let s = guard.stats().snapshot();
         assert_eq!(s.dropped + s.failed + s.oversize, 0, "{s:?}");
-        assert!(s.unmatched_redaction_rules.is_empty(), "{s:?}");
+        // (a filter that leaves this configuration's benches out records nothing)
+        assert!(
+            s.recorded == 0 || s.unmatched_redaction_rules.is_empty(),
+            "{s:?}"
+        );
     }
     g.finish();
 }

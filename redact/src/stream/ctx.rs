@@ -27,6 +27,7 @@ pub(crate) struct Ctx<'r> {
 }
 
 /// What happens to the value at one position.
+#[derive(Clone, Copy)]
 pub(super) enum Plan {
     /// A rule matches it.
     Redact(Mode, usize),

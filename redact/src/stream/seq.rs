@@ -17,16 +17,24 @@ pub(crate) struct Seq<'c, 'r, I> {
     next: usize,
     /// Where to truncate the stack at the end (a variant pushed its member's states).
     pop: Option<usize>,
+    /// When no pattern names an array index, every element has the same states and
+    /// the same plan: computed once for the array.
+    shared: Option<(usize, Plan)>,
 }
 
 impl<'c, 'r, I> Seq<'c, 'r, I> {
     pub(super) fn walk(inner: I, c: &'c Ctx<'r>, at: usize, pop: Option<usize>) -> Self {
+        let shared = (!c.r.index_names).then(|| {
+            let child = c.child(at, "0");
+            (child, c.plan_path(child))
+        });
         Seq {
             inner,
             c,
             at: Some(at),
             next: 0,
             pop,
+            shared,
         }
     }
 
@@ -37,6 +45,7 @@ impl<'c, 'r, I> Seq<'c, 'r, I> {
             at: None,
             next: 0,
             pop: None,
+            shared: None,
         }
     }
 
@@ -45,6 +54,15 @@ impl<'c, 'r, I> Seq<'c, 'r, I> {
         let Some(at) = self.at else {
             return Ok(Elem::Plain(None));
         };
+        if let Some((child, plan)) = self.shared {
+            return Ok(match plan {
+                Plan::Redact(mode, rule) => {
+                    Elem::Redacted(self.c.redacted(value, false, mode, rule)?)
+                }
+                Plan::Walk => Elem::Shared(child),
+                Plan::Plain => Elem::Plain(None),
+            });
+        }
         let mut buf = [0u8; 20];
         let child = self.c.child(at, index(self.next, &mut buf));
         self.next += 1;
@@ -61,6 +79,9 @@ impl<'c, 'r, I> Seq<'c, 'r, I> {
     }
 
     fn done(&self) {
+        if let Some((child, _)) = self.shared {
+            self.c.pop(child);
+        }
         if let Some(p) = self.pop {
             self.c.pop(p);
         }
@@ -73,6 +94,8 @@ enum Elem {
     Redacted(Option<Value>),
     /// Walk it; its states start here.
     Walk(usize),
+    /// Walk it, with the array's shared element states, which start here.
+    Shared(usize),
     /// As it is (states to pop, if any were pushed).
     Plain(Option<usize>),
 }
@@ -97,6 +120,16 @@ macro_rules! seq_impl {
                         let out = self.inner.$method(&node);
                         self.c.pop(child);
                         out
+                    }
+                    Elem::Shared(child) => {
+                        let node = Node {
+                            value,
+                            c: self.c,
+                            at: child,
+                            member: false,
+                            root: false,
+                        };
+                        self.inner.$method(&node)
                     }
                     Elem::Plain(pushed) => {
                         if let Some(p) = pushed {
