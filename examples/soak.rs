@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! cargo run --release --example soak --features s3                # 60 s, outage 15 s
-//! cargo run --release --example soak --features s3 -- --secs 20   # what CI runs
+//! cargo run --example soak --all-features -- --secs 20         # what CI runs (debug build)
 //! ```
 //!
 //! Flags: `--secs N` (default 60), `--outage-secs N` (default a quarter of `--secs`),
