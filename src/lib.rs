@@ -78,6 +78,10 @@ pub use playback_compare::{
     Problem, Progress, REDACTED_CHANGED, REPORT_FORMAT_VERSION, RecordingEntry, Report, Shard,
     Status, Studio, SummaryOptions, Tuning, Verdict, result_and_outputs,
 };
+/// gRPC services and clients (tonic), recorded and replayed with one `.layer(..)` each:
+/// see the guide's chapter "HTTP and gRPC".
+#[cfg(feature = "grpc")]
+pub use playback_grpc as grpc;
 /// Each recording as a cargo test, with a review workflow: see the guide's chapter
 /// "Recordings as tests".
 #[cfg(feature = "harness")]
@@ -86,10 +90,6 @@ pub use playback_harness as harness;
 /// guide's chapter "HTTP and gRPC".
 #[cfg(feature = "http")]
 pub use playback_http as http;
-/// gRPC services and clients (tonic), recorded and replayed with one `.layer(..)` each:
-/// see the guide's chapter "HTTP and gRPC".
-#[cfg(feature = "grpc")]
-pub use playback_grpc as grpc;
 pub use playback_layer::codecs as codec;
 pub use playback_layer::fs;
 /// Keeping secrets out of recordings: [`Secret`], redaction rules and modes, detectors,
