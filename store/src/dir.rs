@@ -21,7 +21,9 @@ use crate::store::Store;
 /// a reader never sees half a recording. Categories and ids are checked before any
 /// path is built, and the store never follows a symbolic link inside the root, so it
 /// never reads or writes outside it. A listing reads only the category asked for and
-/// only the days inside the query's time range.
+/// only the days inside the query's time range. A file over
+/// [`crate::MAX_RECORDING_BYTES`] is refused from its size before it is read, and each
+/// unreadable file is one error entry of a listing, beside the recordings that read.
 ///
 /// ```
 /// use playback_store::{DirStore, Query, Recording, Store};
