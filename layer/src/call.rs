@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use playback_redact::Redactor;
 use playback_store::{InterceptionKind, panic_message};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -20,10 +19,7 @@ use crate::context::{self, CallDepth};
 use crate::hook::{Answer, ReplayActivity, ReplayScope};
 use crate::recorder::CallStart;
 use crate::scope::OpRef;
-use crate::serialize::{
-    convert, placeholder_at, placeholder_raw, raw_object, redacting, to_canonical, to_raw,
-    to_raw_at,
-};
+use crate::serialize::{convert, placeholder_raw, raw_object, to_canonical, to_raw};
 use crate::site::{Kind, Site};
 
 /// What replay says to an intercepted call.
@@ -106,41 +102,10 @@ impl Call {
         reason
     }
 
-    /// The redaction rules, when recording with some.
-    fn redactor(&self) -> Option<&Redactor> {
-        match &self.op {
-            OpRef::Record(op) => op.shared.config.redactor.as_deref(),
-            OpRef::Replay(_) => None,
-        }
-    }
-
-    /// The redaction rules for an output's arguments one by one: none when recording
-    /// without rules, or when a rule takes the arguments whole (they are then redacted
-    /// together, in [`Self::args_raw`]).
-    fn member_redactor(&self) -> Option<&Redactor> {
-        self.redactor()
-            .filter(|r| !r.matches(&["outputs", self.site.alias, "args"]))
-    }
-
-    /// Where this call's part `part` (`args`, `value`) sits in the recording.
-    fn base(&self, part: &'static str) -> [&'static str; 3] {
-        let kind = match self.site.kind {
-            Kind::Output => "outputs",
-            _ => "inputs",
-        };
-        [kind, self.site.alias, part]
-    }
-
-    /// Adds one key argument (inputs) or argument (outputs). An output's argument is
-    /// redacted while it is serialized; an input's key is redacted by the writer, on
-    /// the tree it is kept as for matching.
+    /// Adds one key argument (inputs) or argument (outputs).
     pub fn arg<T: ?Sized + Recordable>(&mut self, name: &'static str, value: &T) {
         let result = match self.site.kind {
-            Kind::Output => match self.member_redactor() {
-                Some(r) => redacting(|| r.serialize_member(&self.base("args"), name, value))
-                    .map(|raw| self.args.extend(raw.map(|raw| (name, raw)))),
-                None => to_raw(value).map(|raw| self.args.push((name, raw))),
-            },
+            Kind::Output => to_raw(value).map(|raw| self.args.push((name, raw))),
             _ => to_canonical(value).map(|v| {
                 self.key.insert(name.to_owned(), v);
             }),
@@ -161,16 +126,7 @@ impl Call {
     fn unrecordable_arg(&mut self, name: &'static str, reason: String) {
         let reason = self.failed(reason);
         match self.site.kind {
-            Kind::Output => {
-                let placeholder = playback_store::unrecordable(&reason);
-                let raw = match self.member_redactor() {
-                    Some(r) => r
-                        .serialize_member(&self.base("args"), name, &placeholder)
-                        .unwrap_or_else(|_| Some(placeholder_raw(&reason))),
-                    None => Some(placeholder_raw(&reason)),
-                };
-                self.args.extend(raw.map(|raw| (name, raw)));
-            }
+            Kind::Output => self.args.push((name, placeholder_raw(&reason))),
             _ => {
                 self.key
                     .insert(name.to_owned(), playback_store::unrecordable(&reason));
@@ -181,17 +137,13 @@ impl Call {
     /// Sets the whole key (inputs) or the whole arguments value (outputs) at once.
     pub(crate) fn whole<T: ?Sized + serde::Serialize>(&mut self, value: &T) {
         let result = match self.site.kind {
-            Kind::Output => to_raw_at(self.redactor(), &self.base("args"), value)
-                .map(|raw| self.whole_args = Some(raw)),
+            Kind::Output => to_raw(value).map(|raw| self.whole_args = Some(raw)),
             _ => to_canonical(value).map(|v| self.whole_key = Some(v)),
         };
         if let Err(e) = result {
             let reason = self.failed(format!("key: {e}"));
             match self.site.kind {
-                Kind::Output => {
-                    let raw = placeholder_at(self.redactor(), &self.base("args"), &reason);
-                    self.whole_args = Some(raw);
-                }
+                Kind::Output => self.whole_args = Some(placeholder_raw(&reason)),
                 _ => self.whole_key = Some(playback_store::unrecordable(&reason)),
             }
         }
@@ -204,18 +156,9 @@ impl Call {
     }
 
     fn args_raw(&mut self) -> Box<RawValue> {
-        if let Some(raw) = self.whole_args.take() {
-            return raw;
-        }
-        let mut raw = raw_object(&self.args);
-        // A rule on the arguments whole: its members were serialized as they are.
-        if let Some(r) = self.redactor() {
-            let base = self.base("args");
-            if r.matches(&base) {
-                r.redact_raw(&base, &mut raw);
-            }
-        }
-        raw
+        self.whole_args
+            .take()
+            .unwrap_or_else(|| raw_object(&self.args))
     }
 
     /// In replay: the recorded value, `Live` or `Default`; a recorded panic panics again
@@ -254,45 +197,36 @@ impl Call {
         }
     }
 
-    /// Records the return value (redacted while it is serialized).
+    /// Records the return value.
     pub fn finish<T: ?Sized + Recordable>(self, ret: &T, is_err: bool) {
-        let value = to_raw_at(self.redactor(), &self.base("value"), ret);
-        self.record(value.map(|v| (v, is_err)));
+        let value = to_raw(ret);
+        self.record(value, |_| is_err);
     }
 
     /// Records the return value converted by a codec; a panicking codec is caught.
     pub fn finish_with<T: Recordable>(self, f: impl FnOnce() -> T, is_err: bool) {
-        let value = convert(f)
-            .and_then(|v| to_raw_at(self.redactor(), &self.base("value"), &v))
-            .map(|v| (v, is_err));
-        self.record(value);
+        let value = convert(f).and_then(|v| to_raw(&v));
+        self.record(value, |_| is_err);
     }
 
     /// Records the return value when the caller cannot know statically whether it is an
     /// `Err` (the function API): a `Result` serializes as `{"Err":..}`, so the error flag
-    /// is read off the one serialization that is recorded anyway (before redaction).
+    /// is read off the one serialization that is recorded anyway.
     pub(crate) fn finish_detecting_err<T: ?Sized + Recordable>(self, ret: &T) {
-        let value = match self.redactor() {
-            Some(r) => redacting(|| r.serialize_flagging_err(&self.base("value"), ret)),
-            None => to_raw(ret).map(|raw| {
-                let err = raw.get().starts_with("{\"Err\":");
-                (raw, err)
-            }),
-        };
-        self.record(value);
+        let value = to_raw(ret);
+        self.record(value, |raw| raw.get().starts_with("{\"Err\":"));
     }
 
-    fn record(mut self, value: Result<(Box<RawValue>, bool), String>) {
-        let (value, error) = match value {
+    fn record(
+        mut self,
+        value: Result<Box<RawValue>, String>,
+        is_err: impl FnOnce(&RawValue) -> bool,
+    ) {
+        let value = match value {
             Ok(v) => v,
-            Err(e) => {
-                let reason = self.failed(format!("return value: {e}"));
-                (
-                    placeholder_at(self.redactor(), &self.base("value"), &reason),
-                    false,
-                )
-            }
+            Err(e) => placeholder_raw(&self.failed(format!("return value: {e}"))),
         };
+        let error = is_err(&value);
         self.push(Some(value), error, None);
     }
 

@@ -10,10 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use playback_redact::Redactor;
 use playback_store::{OpResult, panic_message};
 use serde_json::Map;
-use serde_json::value::RawValue;
 
 use crate::autoref::Recordable;
 use crate::capture::OpName;
@@ -22,7 +20,7 @@ use crate::filter::{self, Mark};
 use crate::recorder::RecordOp;
 use crate::sampling::Decision;
 use crate::scope::{OpRef, SpanScope};
-use crate::serialize::{convert, placeholder_at, placeholder_raw, redacting, to_raw, to_raw_at};
+use crate::serialize::{convert, placeholder_raw, to_raw};
 use crate::site::Site;
 
 /// The operation function's own call: its arguments and result.
@@ -124,82 +122,54 @@ impl OpCall {
         Some(Pushed::new(token, scope))
     }
 
-    /// The redaction rules, when recording with some.
-    fn redactor(&self) -> Option<&Redactor> {
-        match &self.op {
-            OpRef::Record(op) => op.shared.config.redactor.as_deref(),
-            OpRef::Replay(_) => None,
-        }
-    }
-
-    /// Records one argument (redacted while it is serialized).
+    /// Records one argument.
     pub fn arg<T: ?Sized + Recordable>(&mut self, name: &'static str, value: &T) {
-        let raw = self.arg_raw(name, value);
-        self.record_arg(name, raw);
+        self.record_arg(name, to_raw(value));
     }
 
     /// Records one argument converted by a codec; a panicking codec is caught.
     pub fn arg_with<T: Recordable>(&mut self, name: &'static str, f: impl FnOnce() -> T) {
-        let raw = convert(f).and_then(|v| self.arg_raw(name, &v));
-        self.record_arg(name, raw);
+        self.record_arg(name, convert(f).and_then(|v| to_raw(&v)));
     }
 
-    /// The argument's JSON, redacted; `None` when a rule removes it.
-    fn arg_raw<T: ?Sized + Recordable>(
-        &self,
+    fn record_arg(
+        &mut self,
         name: &'static str,
-        value: &T,
-    ) -> Result<Option<Box<RawValue>>, String> {
-        match self.redactor() {
-            Some(r) => redacting(|| r.serialize_arg(name, value)),
-            None => to_raw(value).map(Some),
-        }
-    }
-
-    fn record_arg(&mut self, name: &'static str, raw: Result<Option<Box<RawValue>>, String>) {
+        raw: Result<Box<serde_json::value::RawValue>, String>,
+    ) {
         if let OpRef::Record(op) = &self.op {
             let raw = raw.unwrap_or_else(|e| {
                 let reason = format!("argument `{name}` of {}: {e}", self.site.alias);
                 op.shared.stats.unrecordable(self.site.alias);
                 op.shared.log_unrecordable(self.site.alias, &reason);
-                let placeholder = playback_store::unrecordable(&reason);
-                match self.redactor() {
-                    Some(r) => r
-                        .serialize_arg(name, &placeholder)
-                        .unwrap_or_else(|_| Some(placeholder_raw(&reason))),
-                    None => Some(placeholder_raw(&reason)),
-                }
+                placeholder_raw(&reason)
             });
-            match raw {
-                Some(raw) => op.arg(name, raw),
-                // Removed by a rule: the span's `Debug` field of the same name goes too.
-                None => op.arg_removed(name),
-            }
+            op.arg(name, raw);
         }
     }
 
-    /// Records the result (redacted while it is serialized).
+    /// Records the result.
     pub fn finish<T: ?Sized + Recordable>(self, ret: &T, is_err: bool) {
-        let value = to_raw_at(self.redactor(), &["result"], ret);
+        let value = to_raw(ret);
         self.record_result(value, is_err);
     }
 
     /// Records the result converted by a codec; a panicking codec is caught.
     pub fn finish_with<T: Recordable>(self, f: impl FnOnce() -> T, is_err: bool) {
-        let value = convert(f).and_then(|v| to_raw_at(self.redactor(), &["result"], &v));
+        let value = convert(f).and_then(|v| to_raw(&v));
         self.record_result(value, is_err);
     }
 
     /// A result that does not serialize is kept as a placeholder naming the error, on
     /// both sides of a replay, so the comparison can say it is not comparable.
-    fn record_result(self, value: Result<Box<RawValue>, String>, is_err: bool) {
+    fn record_result(self, value: Result<Box<serde_json::value::RawValue>, String>, is_err: bool) {
         let value = value.unwrap_or_else(|e| {
             let reason = format!("result of {}: {e}", self.site.alias);
             if let OpRef::Record(op) = &self.op {
                 op.shared.stats.unrecordable(self.site.alias);
                 op.shared.log_unrecordable(self.site.alias, &reason);
             }
-            placeholder_at(self.redactor(), &["result"], &reason)
+            placeholder_raw(&reason)
         });
         self.end(OpResult::Returned {
             value,

@@ -221,11 +221,6 @@ impl RecordOp {
         st.args.insert(name.to_owned(), value);
     }
 
-    /// An argument a redaction rule removed: its span field (`Debug`) goes too.
-    pub(crate) fn arg_removed(&self, name: &str) {
-        self.state.lock().metadata.remove(name);
-    }
-
     pub(crate) fn finish(&self, result: OpResult) {
         let bytes = match &result {
             OpResult::Returned { value, .. } => value.get().len(),

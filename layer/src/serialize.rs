@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use playback_redact::Redactor;
 use playback_store::panic_message;
 
 /// Serializes `value` to raw JSON.
@@ -21,46 +20,6 @@ pub(crate) fn to_raw<T: ?Sized + Serialize>(value: &T) -> Result<Box<RawValue>, 
             panic_message(p.as_ref())
         )),
     }
-}
-
-/// Runs a redacting serialization ([`Redactor::serialize`] and its kin), turning an error
-/// or a panicking `Serialize` impl into an error string, as [`to_raw`] does.
-pub(crate) fn redacting<R>(f: impl FnOnce() -> serde_json::Result<R>) -> Result<R, String> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(format!("value does not serialize: {e}")),
-        Err(p) => Err(format!(
-            "a Serialize impl panicked: {}",
-            panic_message(p.as_ref())
-        )),
-    }
-}
-
-/// Serializes `value`, the part of the recording at `base`, with the redaction rules
-/// applied while it is serialized (as it is, without rules).
-pub(crate) fn to_raw_at<T: ?Sized + Serialize>(
-    redactor: Option<&Redactor>,
-    base: &[&str],
-    value: &T,
-) -> Result<Box<RawValue>, String> {
-    match redactor {
-        Some(r) => redacting(|| r.serialize(base, value)),
-        None => to_raw(value),
-    }
-}
-
-/// A placeholder for a part that could not be recorded, redacted as that part would
-/// have been (its reason may quote a value).
-pub(crate) fn placeholder_at(
-    redactor: Option<&Redactor>,
-    base: &[&str],
-    reason: &str,
-) -> Box<RawValue> {
-    let mut raw = placeholder_raw(reason);
-    if let Some(r) = redactor {
-        r.redact_raw(base, &mut raw);
-    }
-    raw
 }
 
 /// Serializes `value` to a canonical JSON value: object keys sorted, so a `HashMap`

@@ -228,7 +228,7 @@ fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters, redactor: Option
 fn write(store: &dyn Store, stats: &Counters, finished: Finished, redactor: Option<&Redactor>) {
     let mut rec = finished.into_recording();
     if let Some(r) = redactor {
-        let redact = std::panic::AssertUnwindSafe(|| r.redact_after_capture(&mut rec));
+        let redact = std::panic::AssertUnwindSafe(|| r.redact_recording(&mut rec));
         if std::panic::catch_unwind(redact).is_err() {
             stats.failed.inc();
             log_limited(stats, || {

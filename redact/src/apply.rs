@@ -31,19 +31,7 @@ pub(crate) fn marker(fingerprint: Option<String>) -> Value {
     Value::Object(m)
 }
 
-/// A marker written as it is serialized (no tree): `{"playback.redacted": fp}`.
-pub(crate) struct Marker<'a>(pub(crate) Option<&'a str>);
-
-impl serde::Serialize for Marker<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(REDACTED, &self.0)?;
-        m.end()
-    }
-}
-
-pub(crate) enum Action {
+enum Action {
     Keep,
     Remove,
 }
@@ -52,7 +40,7 @@ impl Redactor {
     /// The pattern states at `base`, or `None` when nothing can apply under it (no path
     /// rule alive there, no field rule, no detector): the part is then left as it is,
     /// unparsed.
-    pub(crate) fn states_at(&self, base: &[&str]) -> Option<Vec<State>> {
+    fn states_at(&self, base: &[&str]) -> Option<Vec<State>> {
         let states: Vec<State> = self.paths.iter().map(|(p, _, _)| p.walk(base)).collect();
         let reaches = !self.keys.is_empty()
             || !self.detectors.is_empty()
@@ -117,12 +105,22 @@ impl Redactor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn redact_raw(&self, base: &[&str], raw: &mut Box<RawValue>) {
-        if let Some(out) = self.stream_raw(base, raw) {
+        let Some(mut stack) = self.states_at(base) else {
+            return;
+        };
+        let Ok(mut v) = serde_json::from_str::<Value>(raw.get()) else {
+            return;
+        };
+        let action = self.walk(&mut stack, 0, &mut v);
+        if let Action::Remove = action {
+            v = marker(None);
+        }
+        if let Ok(out) = serde_json::value::to_raw_value(&v) {
             *raw = out;
         }
     }
 
-    pub(crate) fn apply(&self, mode: Mode, value: &mut Value) -> Action {
+    fn apply(&self, mode: Mode, value: &mut Value) -> Action {
         match mode {
             Mode::Remove => return Action::Remove,
             Mode::Fingerprint => {
@@ -244,8 +242,12 @@ impl Redactor {
         for name in removed {
             rec.args.remove(&name);
         }
-        if let Some(OpResult::Returned { value, .. }) = &mut rec.result {
-            self.redact_raw(&["result"], value);
+        match &mut rec.result {
+            Some(OpResult::Returned { value, .. }) => self.redact_raw(&["result"], value),
+            Some(OpResult::Panicked { message }) => {
+                self.redact_text(message);
+            }
+            _ => {}
         }
         for i in &mut rec.interceptions {
             let kind = match i.kind {
@@ -253,14 +255,28 @@ impl Redactor {
                 _ => "inputs",
             };
             let alias = i.alias.as_str();
+            if let Some(key) = &mut i.key {
+                self.redact(&[kind, alias, "key"], key);
+            }
             if let Some(args) = &mut i.args {
                 self.redact_raw(&[kind, alias, "args"], args);
             }
             if let Some(value) = &mut i.value {
                 self.redact_raw(&[kind, alias, "value"], value);
             }
+            if let Some(panic) = &mut i.panic {
+                self.redact_text(panic);
+            }
+            if let Some(reason) = &mut i.unrecordable {
+                self.redact_text(reason);
+            }
         }
-        self.redact_after_capture(rec);
+        let mut meta = Value::Object(std::mem::take(&mut rec.metadata));
+        self.redact(&["metadata"], &mut meta);
+        if let Value::Object(mut m) = meta {
+            m.insert(RULES_METADATA.to_owned(), self.spec_json.clone());
+            rec.metadata = m;
+        }
     }
 }
 
@@ -270,7 +286,7 @@ fn itoa_buf() -> [u8; 20] {
 
 /// `i` in decimal, written into `buf` (array indices as path segments, without
 /// allocating).
-pub(crate) fn index(mut i: usize, buf: &mut [u8; 20]) -> &str {
+fn index(mut i: usize, buf: &mut [u8; 20]) -> &str {
     let mut at = buf.len();
     loop {
         at -= 1;

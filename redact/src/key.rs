@@ -98,11 +98,16 @@ impl FingerprintKey {
     pub fn fingerprint(&self, bytes: &[u8]) -> String {
         let mut mac = (*self.0).clone();
         mac.update(bytes);
-        hex(mac)
+        let out = mac.finalize().into_bytes();
+        let mut hex = String::with_capacity(FINGERPRINT_BYTES * 2);
+        for b in &out[..FINGERPRINT_BYTES] {
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        hex
     }
 
-    /// The fingerprint of a JSON value (of its compact JSON text, which is streamed into
-    /// the MAC: no text is built).
+    /// The fingerprint of a JSON value (of its compact JSON text).
     ///
     /// ```
     /// let key = playback_redact::FingerprintKey::new([7u8; 32])?;
@@ -110,32 +115,8 @@ impl FingerprintKey {
     /// # Ok::<(), playback_redact::RedactError>(())
     /// ```
     pub fn fingerprint_value(&self, value: &Value) -> String {
-        struct Feed<'a>(&'a mut Hmac<Sha256>);
-        impl std::io::Write for Feed<'_> {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut mac = (*self.0).clone();
-        // Writing a `Value` into an infallible writer cannot fail.
-        let _ = serde_json::to_writer(Feed(&mut mac), value);
-        hex(mac)
+        self.fingerprint(serde_json::to_string(value).unwrap_or_default().as_bytes())
     }
-}
-
-/// The first [`FINGERPRINT_BYTES`] of the MAC, hex-encoded.
-fn hex(mac: Hmac<Sha256>) -> String {
-    let out = mac.finalize().into_bytes();
-    let mut hex = String::with_capacity(FINGERPRINT_BYTES * 2);
-    for b in &out[..FINGERPRINT_BYTES] {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    hex
 }
 
 static KEY: RwLock<Option<FingerprintKey>> = RwLock::new(None);

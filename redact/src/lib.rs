@@ -34,12 +34,9 @@ mod audit;
 mod detect;
 mod error;
 mod key;
-mod part;
 mod path;
 mod rules;
 mod secret;
-mod stream;
-mod transcode;
 
 pub use crate::apply::{RULES_METADATA, strip_fingerprints};
 pub use crate::audit::{AuditReport, Finding, audit};

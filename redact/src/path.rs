@@ -56,14 +56,6 @@ impl PathPattern {
         Ok(PathPattern { segs })
     }
 
-    /// Whether a segment names an array index (all digits): only then do an array's
-    /// elements reach different states.
-    pub(crate) fn names_an_index(&self) -> bool {
-        self.segs.iter().any(
-            |s| matches!(s, Seg::Name(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
-        )
-    }
-
     /// The state at the document's root.
     pub(crate) fn start(&self) -> State {
         self.closure(1)

@@ -310,7 +310,6 @@ impl Rules {
             }
         }
         Ok(Redactor {
-            index_names: paths.iter().any(|(p, _, _)| p.names_an_index()),
             spec_json: serde_json::to_value(self).unwrap_or_default(),
             hits: self.rules.iter().map(|_| AtomicU64::new(0)).collect(),
             detectors: Detectors::new(&self.detectors, self.detector_mode),
@@ -361,8 +360,6 @@ pub struct Redactor {
     /// `spec` as it is stored in each recording's metadata.
     pub(crate) spec_json: serde_json::Value,
     pub(crate) paths: Vec<(PathPattern, Mode, usize)>,
-    /// Some path pattern names an array index (`/args/items/0`).
-    pub(crate) index_names: bool,
     pub(crate) keys: Vec<(Regex, Mode, usize)>,
     pub(crate) detectors: Detectors,
     pub(crate) key: Option<FingerprintKey>,
