@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use time::{Date, Month, OffsetDateTime, UtcOffset};
@@ -153,12 +153,23 @@ impl DirStore {
         day: Date,
         kept: &Path,
     ) -> Result<(), StoreError> {
+        self.remove_stale_copies_among(&self.categories()?, id, day, kept)
+    }
+
+    /// [`DirStore::remove_stale_copies`] over categories already listed.
+    fn remove_stale_copies_among(
+        &self,
+        categories: &[CategoryDir],
+        id: &RecordingId,
+        day: Date,
+        kept: &Path,
+    ) -> Result<(), StoreError> {
         let name = file_name(id);
         let mut days = vec![date_dir_name(day)];
         if let Some(at) = id.timestamp() {
             days.push(date_dir_name(utc_date(at)));
         }
-        for (_, category) in self.categories()? {
+        for (_, category) in categories {
             let Ok(category) = category else { continue };
             for day in &days {
                 let day_dir = category.join(day);
@@ -296,8 +307,17 @@ impl Store for DirStore {
             }
         }
         fs::create_dir_all(&day_dir).map_err(io_error(&day_dir, "create directory"))?;
-        write_atomic(&day_dir, &file_name(&recording.id), &bytes)?;
+        write::write_atomic(&day_dir, &file_name(&recording.id), &bytes)?;
         self.remove_stale_copies(&recording.id, day, &target)
+    }
+
+    /// Group commit: every file of the batch is written, then made durable with one
+    /// barrier (`syncfs` on Linux, once per filesystem the batch touches; an fsync per
+    /// file elsewhere), renamed onto its name, and each folder whose entries changed is
+    /// synced once. An `Ok` item is as durable as [`Store::put`] makes it; an item that
+    /// fails (a bad category, an I/O error on its file) fails alone.
+    fn put_batch(&self, recordings: &[Recording]) -> Vec<Result<(), StoreError>> {
+        write::put_batch(self, recordings)
     }
 
     fn get(&self, id: &RecordingId) -> Result<Recording, StoreError> {
@@ -472,44 +492,6 @@ fn read_recording(path: &Path, category: &str, id: &RecordingId) -> Result<Recor
     Ok(rec)
 }
 
-/// Writes `bytes` to `dir/name` atomically: a synced temporary file renamed over the
-/// target, then the directory synced so the rename is durable.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{:016x}", fastrand::u64(..)));
-    let written = write_new_file(&tmp, bytes).and_then(|()| {
-        fs::rename(&tmp, &target).map_err(io_error(&target, "rename the temporary file onto"))
-    });
-    if written.is_err() {
-        // Best effort: the temporary file is hidden from listings either way.
-        let _ = fs::remove_file(&tmp);
-    }
-    written?;
-    sync_dir(dir)
-}
-
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io_error(path, "create"))?;
-    file.write_all(bytes).map_err(io_error(path, "write"))?;
-    file.sync_all().map_err(io_error(path, "sync"))
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error(dir, "sync directory"))
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
-    Ok(())
-}
-
 fn io_error(path: &Path, op: &'static str) -> impl FnOnce(io::Error) -> StoreError + use<> {
     let path = path.to_owned();
     move |source| StoreError::Io { path, op, source }
@@ -543,6 +525,8 @@ fn parse_date_dir(name: &str) -> Option<Date> {
     let date = Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()?;
     (date_dir_name(date) == name).then_some(date)
 }
+
+mod write;
 
 #[cfg(test)]
 mod tests;

@@ -32,6 +32,38 @@ pub trait Store: Send + Sync + Debug + 'static {
     /// Stores a recording. Storing the same id twice replaces it.
     fn put(&self, recording: &Recording) -> Result<(), StoreError>;
 
+    /// Stores several recordings in one call, returning one result per recording, in
+    /// order.
+    ///
+    /// When an item's result is `Ok`, that recording is as durable as [`Store::put`]
+    /// would have made it; an `Err` item was not stored (or not made durable) and fails
+    /// alone: the other items still count. Stores that can share the cost of a durable
+    /// write between recordings do so here ([`crate::DirStore`] syncs a batch with one
+    /// barrier instead of one per file); the layer's background writer hands its queue to
+    /// this method a batch at a time. Storing the same id twice in one batch keeps the
+    /// last, as two [`Store::put`] calls would.
+    ///
+    /// The default calls [`Store::put`] for each recording.
+    ///
+    /// ```
+    /// use playback_store::{DirStore, Query, Recording, Store};
+    /// let dir = tempfile::tempdir()?;
+    /// let store = DirStore::new(dir.path())?;
+    /// let batch = [
+    ///     Recording::builder("checkout").build(),
+    ///     Recording::builder("../not a folder").build(),
+    ///     Recording::builder("checkout").build(),
+    /// ];
+    /// let results = store.put_batch(&batch);
+    /// // The bad category fails alone; the other two are stored and durable.
+    /// assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    /// assert_eq!(store.list(&Query::category("checkout"))?.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn put_batch(&self, recordings: &[Recording]) -> Vec<Result<(), StoreError>> {
+        recordings.iter().map(|rec| self.put(rec)).collect()
+    }
+
     /// Loads one recording; [`StoreError::NotFound`] when there is none with this id.
     fn get(&self, id: &RecordingId) -> Result<Recording, StoreError>;
 
@@ -75,6 +107,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn put(&self, recording: &Recording) -> Result<(), StoreError> {
         (**self).put(recording)
     }
+    fn put_batch(&self, recordings: &[Recording]) -> Vec<Result<(), StoreError>> {
+        (**self).put_batch(recordings)
+    }
     fn get(&self, id: &RecordingId) -> Result<Recording, StoreError> {
         (**self).get(id)
     }
@@ -98,6 +133,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
 impl<S: Store + ?Sized> Store for Box<S> {
     fn put(&self, recording: &Recording) -> Result<(), StoreError> {
         (**self).put(recording)
+    }
+    fn put_batch(&self, recordings: &[Recording]) -> Vec<Result<(), StoreError>> {
+        (**self).put_batch(recordings)
     }
     fn get(&self, id: &RecordingId) -> Result<Recording, StoreError> {
         (**self).get(id)
