@@ -275,7 +275,7 @@ pub fn result_and_outputs(side: &Side) -> Value {
             let mut m = Map::new();
             m.insert("alias".to_owned(), Value::String(o.alias.clone()));
             m.insert("invocation".to_owned(), Value::from(o.invocation));
-            m.insert("args".to_owned(), o.args.clone());
+            m.insert("args".to_owned(), o.args.value().clone());
             Value::Object(m)
         })
         .collect();

@@ -43,6 +43,7 @@
 //!   logs.
 
 mod error;
+mod json;
 mod matching;
 mod mismatch;
 mod playback;
@@ -56,6 +57,7 @@ mod runtime;
 mod session;
 
 pub use crate::error::ReplayError;
+pub use crate::json::Json;
 pub use crate::playback::{Output, Playback, Side, Unused};
 pub use crate::provider::replay_layer;
 pub use crate::providers::Providers;

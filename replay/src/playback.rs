@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use playback_store::{InterceptionKind, RecordingId};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+use crate::json::Json;
 
 /// One output call: its arguments (what the comparison looks at) and the value it
-/// returned.
+/// returned, each kept as the JSON text it was recorded or replayed as ([`Json`]).
 ///
 /// ```
 /// use playback_replay::Output;
@@ -22,9 +23,9 @@ pub struct Output {
     /// 1-based invocation number of this alias.
     pub invocation: u32,
     /// The arguments, by name.
-    pub args: Value,
+    pub args: Json,
     /// The return value.
-    pub value: Value,
+    pub value: Json,
     /// Whether the return value is an `Err`.
     pub error: bool,
 }
@@ -39,15 +40,15 @@ impl Output {
     pub fn new(
         alias: impl Into<String>,
         invocation: u32,
-        args: Value,
-        value: Value,
+        args: impl Into<Json>,
+        value: impl Into<Json>,
         error: bool,
     ) -> Self {
         Output {
             alias: alias.into(),
             invocation,
-            args,
-            value,
+            args: args.into(),
+            value: value.into(),
             error,
         }
     }
@@ -67,7 +68,7 @@ impl Output {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Side {
-    result: Value,
+    result: Json,
     error: bool,
     outputs: Vec<Output>,
     #[serde(with = "duration_us")]
@@ -81,9 +82,14 @@ impl Side {
     /// let s = playback_replay::Side::new(serde_json::Value::Null, false, vec![], std::time::Duration::ZERO);
     /// assert!(!s.is_error());
     /// ```
-    pub fn new(result: Value, error: bool, outputs: Vec<Output>, duration: Duration) -> Self {
+    pub fn new(
+        result: impl Into<Json>,
+        error: bool,
+        outputs: Vec<Output>,
+        duration: Duration,
+    ) -> Self {
         Side {
-            result,
+            result: result.into(),
             error,
             outputs,
             duration,
@@ -96,7 +102,18 @@ impl Side {
     /// let s = playback_replay::Side::new(serde_json::json!(3), false, vec![], std::time::Duration::ZERO);
     /// assert_eq!(s.result(), &serde_json::json!(3));
     /// ```
-    pub fn result(&self) -> &Value {
+    pub fn result(&self) -> &serde_json::Value {
+        self.result.value()
+    }
+
+    /// The operation's result as [`Json`]: its text, with the tree built only if asked.
+    ///
+    /// ```
+    /// let raw = serde_json::value::to_raw_value(&3).unwrap();
+    /// let s = playback_replay::Side::new(playback_replay::Json::from_raw(&raw), false, vec![], std::time::Duration::ZERO);
+    /// assert_eq!(s.result_json().raw(), "3");
+    /// ```
+    pub fn result_json(&self) -> &Json {
         &self.result
     }
 

@@ -32,6 +32,7 @@ pub(crate) struct Entry {
 }
 
 use crate::error::ReplayError;
+use crate::json::Json;
 use crate::playback::{Output, Playback, Side, Unused};
 
 /// Recordings with more interceptions than this get an index by alias.
@@ -309,8 +310,8 @@ impl Session {
             .unwrap_or(now)
             .saturating_duration_since(started);
         let (result_json, error) = match &result {
-            Some(r) => (r.to_json(), r.is_error()),
-            None => (Value::Null, false),
+            Some(r) => (result_of(r), r.is_error()),
+            None => (Json::null(), false),
         };
         let (recorded, recorded_at) = recorded_side(rec);
         let mut replayed_outputs = std::mem::take(&mut st.outputs);
@@ -329,14 +330,15 @@ impl Session {
                             .as_ref()
                             .is_some_and(|a| a.get() == r.args.get());
                         let output = &recorded.outputs()[pos];
+                        // The same text shares the recorded side's copy.
                         let args = if same_args {
                             output.args.clone()
                         } else {
-                            parse(&r.args)
+                            Json::from_raw(&r.args)
                         };
                         (args, output.value.clone())
                     }
-                    None => (parse(&r.args), Value::Null),
+                    None => (Json::from_raw(&r.args), Json::null()),
                 };
                 Output::new(r.alias, r.invocation, args, value, r.error)
             })
@@ -370,20 +372,20 @@ fn recorded_side(rec: &Recording) -> (Side, Vec<usize>) {
         .enumerate()
         .filter(|(_, e)| e.kind == InterceptionKind::Output)
         .map(|(i, e)| {
-            let output = Output::new(
-                e.alias.clone(),
-                e.invocation,
-                e.args_value(),
-                e.value_json(),
-                e.error,
-            );
+            let args = e.args.as_deref().map_or_else(Json::null, Json::from_raw);
+            let value = match (&e.panic, &e.value) {
+                (Some(message), _) => Json::from(serde_json::json!({ "panic": message })),
+                (None, Some(v)) => Json::from_raw(v),
+                (None, None) => Json::null(),
+            };
+            let output = Output::new(e.alias.clone(), e.invocation, args, value, e.error);
             (i, output)
         })
         .unzip();
     let (result, error) = match &rec.result {
-        Some(r) => (r.to_json(), r.is_error()),
+        Some(r) => (result_of(r), r.is_error()),
         None => (
-            Value::Null,
+            Json::null(),
             matches!(rec.outcome, Outcome::Error | Outcome::Panicked),
         ),
     };
@@ -464,6 +466,10 @@ pub(crate) fn fail(st: &mut State, err: ReplayError) -> String {
 }
 
 /// Captured arguments as JSON (the layer produced them with serde_json, so they parse).
-fn parse(raw: &RawValue) -> Value {
-    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+/// The operation's result as [`Json`]: its text, or `{"panic": message}`.
+fn result_of(result: &OpResult) -> Json {
+    match result {
+        OpResult::Returned { value, .. } => Json::from_raw(value),
+        _ => Json::from(result.to_json()),
+    }
 }

@@ -161,7 +161,7 @@ fn inputs_replay_recorded_values_and_outputs_capture_args_without_running() {
         .replayed()
         .outputs()
         .iter()
-        .map(|o| (o.invocation, o.args.clone()))
+        .map(|o| (o.invocation, o.args.value().clone()))
         .collect();
     assert_eq!(
         args,
