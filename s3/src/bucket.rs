@@ -191,6 +191,68 @@ impl Bucket {
         }
     }
 
+    /// Reads `len` bytes of an object from `offset` (a ranged GET); `None` when there
+    /// is no such key. A range past the object's end gives the bytes there are (none
+    /// when it starts past the end), for the caller to report as truncated.
+    pub(crate) async fn get_range(
+        &self,
+        op: &'static str,
+        key: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>, S3Error> {
+        self.counters.get_requests.fetch_add(1, Relaxed);
+        let last = offset.saturating_add(len).saturating_sub(1);
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .range(format!("bytes={offset}-{last}"))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err) => {
+                let err = S3Error::from_sdk(op, "GetObject", &self.name, key, err);
+                return match (&err, err.kind()) {
+                    (_, Some(S3ErrorKind::NoSuchKey)) => Ok(None),
+                    (S3Error::Request { code, .. }, _)
+                        if code.as_deref() == Some("InvalidRange") =>
+                    {
+                        Ok(Some(Vec::new()))
+                    }
+                    _ => Err(err),
+                };
+            }
+        };
+        let mut body = output.body;
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
+        loop {
+            match body.try_next().await {
+                Ok(Some(chunk)) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() as u64 > len {
+                        // A server that ignored the range: stop reading; the caller
+                        // reports the length that does not match.
+                        return Ok(Some(bytes));
+                    }
+                }
+                Ok(None) => return Ok(Some(bytes)),
+                Err(err) => {
+                    return Err(self.fail(
+                        op,
+                        "GetObject",
+                        key,
+                        S3ErrorKind::Network,
+                        format!("reading the body failed: {err}"),
+                        Some(Box::new(err)),
+                    ));
+                }
+            }
+        }
+    }
+
     /// Deletes one object (S3 reports success for a missing key too).
     pub(crate) async fn delete(&self, op: &'static str, key: &str) -> Result<(), S3Error> {
         self.client

@@ -57,6 +57,10 @@ pub struct S3StoreBuilder {
     pub(crate) spool_max_bytes: u64,
     pub(crate) spool_fsync: bool,
     pub(crate) upload_concurrency: usize,
+    pub(crate) packed: bool,
+    pub(crate) pack_max_recordings: usize,
+    pub(crate) pack_max_bytes: usize,
+    pub(crate) pack_max_delay: Duration,
     pub(crate) read_concurrency: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) max_queued_bytes: u64,
@@ -88,6 +92,8 @@ impl fmt::Debug for S3StoreBuilder {
             .field("spool_max_bytes", &self.spool_max_bytes)
             .field("spool_fsync", &self.spool_fsync)
             .field("upload_concurrency", &self.upload_concurrency)
+            .field("packed", &self.packed)
+            .field("pack_max_recordings", &self.pack_max_recordings)
             .field("queue_capacity", &self.queue_capacity)
             .field("max_queued_bytes", &self.max_queued_bytes)
             .field("max_attempts", &self.max_attempts)
@@ -116,6 +122,10 @@ impl Default for S3StoreBuilder {
             spool_max_bytes: 512 * 1024 * 1024,
             spool_fsync: true,
             upload_concurrency: 8,
+            packed: true,
+            pack_max_recordings: 1000,
+            pack_max_bytes: 4 * 1024 * 1024,
+            pack_max_delay: Duration::from_millis(20),
             read_concurrency: 32,
             queue_capacity: 4096,
             max_queued_bytes: 64 * 1024 * 1024,

@@ -17,7 +17,7 @@ use crate::cache::Cache;
 use crate::codec;
 use crate::counters::Counters;
 use crate::error::S3Error;
-use crate::keys::Layout;
+use crate::keys::{Layout, Stem};
 use crate::runtime::closed_error;
 use crate::spool::Spool;
 
@@ -29,6 +29,14 @@ pub(crate) struct Options {
     pub(crate) infrequent_access_above: Option<u64>,
     pub(crate) sampler: Option<Arc<Sampler>>,
     pub(crate) upload_concurrency: usize,
+    /// Whether queued recordings are uploaded in packs.
+    pub(crate) packed: bool,
+    /// The most recordings in one pack.
+    pub(crate) pack_max_recordings: usize,
+    /// A pack takes no more recordings once their stored bytes reach this.
+    pub(crate) pack_max_bytes: usize,
+    /// The longest an upload waits for more recordings to fill its pack.
+    pub(crate) pack_max_delay: Duration,
     /// The bytes that queued and uploading recordings may hold in memory.
     pub(crate) max_queued_bytes: u64,
     pub(crate) max_attempts: u32,
@@ -47,6 +55,7 @@ impl fmt::Debug for Options {
             .field("infrequent_access_above", &self.infrequent_access_above)
             .field("sampling", &self.sampler.is_some())
             .field("upload_concurrency", &self.upload_concurrency)
+            .field("packed", &self.packed)
             .field("max_queued_bytes", &self.max_queued_bytes)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
@@ -68,8 +77,12 @@ impl State {
     }
 
     pub(crate) fn done_pending(&self) {
+        self.done_pending_n(1);
+    }
+
+    pub(crate) fn done_pending_n(&self, n: u64) {
         let mut pending = self.pending.lock();
-        *pending = pending.saturating_sub(1);
+        *pending = pending.saturating_sub(n);
         self.changed.notify_all();
     }
 
@@ -108,20 +121,31 @@ impl State {
     }
 }
 
-/// One recording ready to upload: its stored body and its index object.
+/// One recording ready to upload: its stored body and its summary.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
     pub(crate) id: RecordingId,
+    /// The instant in its ULID: it goes into a pack of that minute. `None` for ids
+    /// that are not ULIDs, which are uploaded one object each.
+    pub(crate) at: Option<time::OffsetDateTime>,
     pub(crate) body: Vec<u8>,
     pub(crate) compressed: bool,
-    pub(crate) index_key: String,
+    /// Its index folder (category and UTC day).
+    pub(crate) index_folder: String,
+    /// Its summary, as JSON.
     pub(crate) index: Vec<u8>,
 }
 
 impl Job {
     /// The bytes it holds in memory, against `max_queued_bytes`.
     pub(crate) fn size(&self) -> u64 {
-        (self.body.len() + self.index.len() + self.index_key.len()) as u64
+        (self.body.len() + self.index.len() + self.index_folder.len() + self.id.as_str().len())
+            as u64
+    }
+
+    /// Its index object in the one-object-per-recording layout.
+    pub(crate) fn index_key(&self) -> String {
+        format!("{}{}.json", self.index_folder, self.id)
     }
 }
 
@@ -145,6 +169,10 @@ pub(crate) struct Inner {
     pub(crate) probe_now: Notify,
     pub(crate) rng: Mutex<fastrand::Rng>,
     pub(crate) read_permits: Arc<Semaphore>,
+    /// Pack directories read so far.
+    pub(crate) dirs: crate::packread::DirCache,
+    /// Deletes from packs rewrite shared objects: one at a time in this process.
+    pub(crate) delete_lock: tokio::sync::Mutex<()>,
     /// Set when `close` starts: puts and deletes are refused.
     pub(crate) closed: AtomicBool,
     /// Set when `close` has flushed: the spool task stops.
@@ -190,9 +218,10 @@ impl Inner {
             })?;
         Ok(Some(Job {
             id: recording.id.clone(),
+            at: recording.id.timestamp(),
             body: encoded.bytes,
             compressed: encoded.compressed,
-            index_key: self.layout.index_key_for(recording),
+            index_folder: self.layout.index_folder_for(recording),
             index,
         }))
     }
@@ -207,25 +236,32 @@ impl Inner {
             })?;
         Ok(Job {
             id: recording.id.clone(),
+            at: recording.id.timestamp(),
             compressed: codec::is_compressed(&bytes),
             body: bytes,
-            index_key: self.layout.index_key_for(&recording),
+            index_folder: self.layout.index_folder_for(&recording),
             index,
         })
     }
 
-    fn storage_class(&self, size: usize) -> Option<StorageClass> {
+    pub(crate) fn storage_class(&self, size: usize) -> Option<StorageClass> {
         let threshold = self.options.infrequent_access_above?;
         (size as u64 >= threshold).then_some(StorageClass::StandardIa)
     }
 
-    /// Uploads one job, retrying retryable failures with backoff. With
+    /// Uploads one group of jobs (a pack, or one recording alone; see
+    /// [`Inner::groups`]), retrying retryable failures with backoff. With
     /// `stop_on_outage`, gives up early once another upload has declared S3 down.
-    pub(crate) async fn upload(&self, job: &Job, stop_on_outage: bool) -> Result<(), S3Error> {
+    /// Returns the pack's stem when it wrote a pack.
+    pub(crate) async fn upload(
+        &self,
+        jobs: &[Job],
+        stop_on_outage: bool,
+    ) -> Result<Option<Stem>, S3Error> {
         let mut attempt = 1;
         loop {
-            let err = match self.write_job(job).await {
-                Ok(()) => return Ok(()),
+            let err = match self.write_group(jobs).await {
+                Ok(stem) => return Ok(stem),
                 Err(err) => err,
             };
             let retryable = err.kind().is_some_and(|k| k.is_retryable());
@@ -265,14 +301,14 @@ impl Inner {
             if_absent,
         };
         if self.bucket.put("put", put_body(true)).await? == PutOutcome::Exists {
-            self.remove_stale_index(&body_key, &job.index_key).await?;
+            self.remove_stale_index(&body_key, &job.index_key()).await?;
             self.bucket.put("put", put_body(false)).await?;
         }
         self.bucket
             .put(
                 "put",
                 PutRequest {
-                    key: &job.index_key,
+                    key: &job.index_key(),
                     body: job.index.clone(),
                     zstd: false,
                     storage_class: None,
@@ -299,7 +335,9 @@ impl Inner {
         Ok(())
     }
 
-    /// Uploads one recording now and reports the result (no queue, no spool).
+    /// Uploads one recording now and reports the result (no queue, no spool). A
+    /// recording already stored under its id is replaced: with packs, the older
+    /// copies are deleted once the new one is in S3.
     pub(crate) async fn put_now(self: Arc<Self>, recording: Recording) -> Result<(), StoreError> {
         self.check_writable("put")?;
         let Some(job) = self.prepare(&recording)? else {
@@ -308,12 +346,22 @@ impl Inner {
         if let Some(cache) = &self.cache {
             cache.forget(&job.id);
         }
-        self.upload(&job, false).await?;
+        let id = job.id.clone();
+        let written = self.upload(std::slice::from_ref(&job), false).await?;
         self.counters.uploaded.fetch_add(1, Relaxed);
+        if let Some(stem) = written {
+            for (dir_key, location) in self.locate("put", &id, true).await? {
+                if location.stem != stem {
+                    self.delete_packed("put", &id, &dir_key, &location).await?;
+                }
+            }
+            self.delete_object_layout("put", &id).await?;
+        }
         Ok(())
     }
 
-    /// Loads one recording: from the cache when it is there, else from S3 (then cached).
+    /// Loads one recording: from the cache when it is there, else from S3 (then
+    /// cached): from its pack when one holds it, else from the one-object layout.
     pub(crate) async fn get(self: Arc<Self>, id: RecordingId) -> Result<Recording, StoreError> {
         if let Some(cache) = &self.cache
             && let Some(json) = cache.load(&id)
@@ -326,7 +374,22 @@ impl Inner {
                 _ => cache.forget(&id),
             }
         }
-        let key = self.layout.body_key(&id);
+        let (recording, json) = match self.get_packed(&id).await? {
+            Some(found) => found,
+            None => self.get_object_layout(&id).await?,
+        };
+        if let Some(cache) = &self.cache {
+            cache.store(&id, &json);
+        }
+        Ok(recording)
+    }
+
+    /// Loads a recording stored as one object (`recordings/<id>.json`).
+    async fn get_object_layout(
+        &self,
+        id: &RecordingId,
+    ) -> Result<(Recording, Vec<u8>), StoreError> {
+        let key = self.layout.body_key(id);
         let origin = format!("s3://{}/{key}", self.bucket.name);
         let bytes = self
             .bucket
@@ -335,46 +398,64 @@ impl Inner {
             .ok_or_else(|| StoreError::NotFound { id: id.to_string() })?;
         let json = codec::decode(bytes, &origin)?;
         let recording = Recording::from_json_at(&json, &origin)?;
-        if recording.id != id {
+        if recording.id != *id {
             return Err(StoreError::Misplaced {
                 origin,
                 found_id: recording.id.to_string(),
                 found_category: recording.category,
             });
         }
-        if let Some(cache) = &self.cache {
-            cache.store(&id, &json);
-        }
-        Ok(recording)
+        Ok((recording, json))
     }
 
-    /// Deletes one recording: its index object, then its body.
+    /// Deletes one recording: every packed copy, and its object in the one-object
+    /// layout (index object first, then body).
     pub(crate) async fn delete(self: Arc<Self>, id: RecordingId) -> Result<(), StoreError> {
         self.check_writable("delete")?;
-        let key = self.layout.body_key(&id);
-        let origin = format!("s3://{}/{key}", self.bucket.name);
-        let bytes = self
-            .bucket
-            .get("delete", &key)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { id: id.to_string() })?;
-        // A corrupt body still gets deleted; only its index object cannot be found.
-        if let Ok(recording) = codec::decode_recording(bytes, &origin) {
-            self.bucket
-                .delete("delete", &self.layout.index_key_for(&recording))
-                .await?;
+        let packed = self.locate("delete", &id, true).await?;
+        for (dir_key, location) in &packed {
+            self.delete_packed("delete", &id, dir_key, location).await?;
         }
-        self.bucket.delete("delete", &key).await?;
+        let object = self.delete_object_layout("delete", &id).await?;
         if let Some(cache) = &self.cache {
             cache.forget(&id);
         }
+        if packed.is_empty() && !object {
+            return Err(StoreError::NotFound { id: id.to_string() });
+        }
         Ok(())
+    }
+
+    /// Deletes a recording's body and index object in the one-object layout; returns
+    /// whether there was a body.
+    async fn delete_object_layout(
+        &self,
+        op: &'static str,
+        id: &RecordingId,
+    ) -> Result<bool, StoreError> {
+        let key = self.layout.body_key(id);
+        let origin = format!("s3://{}/{key}", self.bucket.name);
+        let Some(bytes) = self.bucket.get(op, &key).await? else {
+            return Ok(false);
+        };
+        // A corrupt body still gets deleted; only its index object cannot be found.
+        if let Ok(recording) = codec::decode_recording(bytes, &origin) {
+            self.bucket
+                .delete(op, &self.layout.index_key_for(&recording))
+                .await?;
+        }
+        self.bucket.delete(op, &key).await?;
+        Ok(true)
     }
 
     /// Deletes everything this store wrote under its prefix (transient stores, on close).
     pub(crate) async fn delete_everything(self: Arc<Self>) -> Result<usize, StoreError> {
         let mut deleted = 0;
-        for prefix in [self.layout.index_root(), self.layout.recordings_root()] {
+        for prefix in [
+            self.layout.index_root(),
+            self.layout.recordings_root(),
+            self.layout.packs_root(),
+        ] {
             deleted += self.bucket.delete_prefix("close", &prefix).await?;
         }
         Ok(deleted)

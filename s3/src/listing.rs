@@ -7,7 +7,7 @@
 //! once the limit is reached. Summaries come from the small index objects, so
 //! filters never download recording bodies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use playback_store::{Query, Recording, RecordingId, StoreError, Summary, validate_category};
@@ -16,16 +16,53 @@ use tokio::task::JoinSet;
 
 use crate::core::Inner;
 use crate::keys::{id_of_key, last_segment, utc_day};
+use crate::pack::INDEX_SUFFIX;
+use crate::packread::Location;
 
 /// Ranges up to this many days are listed day by day without discovering folders.
 pub(crate) const MAX_ENUMERATED_DAYS: i64 = 62;
 
 /// One entry of a listing.
 type Entry = Result<Summary, StoreError>;
+/// One entry of a listing, with its place when it is in a pack.
+type Located = (Entry, Option<Location>);
+
+/// Keeps, of the packed copies of one id, the one in the newest pack.
+fn newest_copies(entries: Vec<Located>) -> Vec<Located> {
+    let mut newest: HashMap<RecordingId, String> = HashMap::new();
+    for (entry, location) in &entries {
+        if let (Ok(summary), Some(location)) = (entry, location) {
+            let nonce = newest.entry(summary.id.clone()).or_default();
+            if location.stem.nonce > *nonce {
+                nonce.clone_from(&location.stem.nonce);
+            }
+        }
+    }
+    entries
+        .into_iter()
+        .filter(|(entry, location)| match (entry, location) {
+            (Ok(summary), Some(location)) => newest
+                .get(&summary.id)
+                .is_some_and(|nonce| *nonce == location.stem.nonce),
+            _ => true,
+        })
+        .collect()
+}
 
 impl Inner {
     /// The summaries matching `query`, newest first, at most its limit.
     pub(crate) async fn list(self: Arc<Self>, query: Query) -> Result<Vec<Entry>, StoreError> {
+        Ok(self
+            .list_located(query)
+            .await?
+            .into_iter()
+            .map(|(entry, _)| entry)
+            .collect())
+    }
+
+    /// [`Inner::list`], with the pack each packed recording is in. An id found in
+    /// several packs (put again with `put`) is listed once, from the newest pack.
+    async fn list_located(self: Arc<Self>, query: Query) -> Result<Vec<Located>, StoreError> {
         let categories = match query.get_category() {
             Some(category) => {
                 validate_category(category)?;
@@ -46,7 +83,7 @@ impl Inner {
                     }
                     for category in categories {
                         let found = self.clone().read_day(category, day, query.clone()).await?;
-                        matched += found.iter().filter(|e| e.is_ok()).count();
+                        matched += found.iter().filter(|e| e.0.is_ok()).count();
                         entries.extend(found);
                     }
                 }
@@ -63,7 +100,27 @@ impl Inner {
                 }
             }
         }
-        Ok(query.sort_and_limit(entries))
+        let entries = newest_copies(entries);
+        // Sorted and limited as the reference stores do, keeping each summary's place.
+        let mut places: HashMap<RecordingId, Location> = HashMap::new();
+        let mut summaries = Vec::with_capacity(entries.len());
+        for (entry, location) in entries {
+            if let (Ok(summary), Some(location)) = (&entry, location) {
+                places.insert(summary.id.clone(), location);
+            }
+            summaries.push(entry);
+        }
+        Ok(query
+            .sort_and_limit(summaries)
+            .into_iter()
+            .map(|entry| {
+                let location = entry
+                    .as_ref()
+                    .ok()
+                    .and_then(|summary| places.remove(&summary.id));
+                (entry, location)
+            })
+            .collect())
     }
 
     /// Every recording matching `query`, newest first, fetched concurrently.
@@ -71,18 +128,18 @@ impl Inner {
         self: Arc<Self>,
         query: Query,
     ) -> Result<Vec<Result<Recording, StoreError>>, StoreError> {
-        let listed = self.clone().list(query).await?;
+        let listed = self.clone().list_located(query).await?;
         let mut found: Vec<Option<Result<Recording, StoreError>>> =
             Vec::with_capacity(listed.len());
         let mut fetches = JoinSet::new();
-        for (slot, entry) in listed.into_iter().enumerate() {
+        for (slot, (entry, location)) in listed.into_iter().enumerate() {
             match entry {
                 Ok(summary) => {
                     found.push(None);
                     let inner = self.clone();
                     fetches.spawn(async move {
                         let _permit = inner.read_permits.clone().acquire_owned().await;
-                        (slot, inner.get(summary.id).await)
+                        (slot, inner.fetch(summary.id, location).await)
                     });
                 }
                 Err(err) => found.push(Some(Err(err))),
@@ -172,14 +229,42 @@ impl Inner {
         Ok(days)
     }
 
-    /// Lists one day folder of one category and reads its index objects
-    /// concurrently; returns the matching summaries and the unreadable entries.
+    /// A recording of a listing: straight from its pack when the listing gave its
+    /// place (through the cache), else by id.
+    async fn fetch(
+        self: Arc<Self>,
+        id: RecordingId,
+        location: Option<Location>,
+    ) -> Result<Recording, StoreError> {
+        let Some(location) = location else {
+            return self.get(id).await;
+        };
+        if let Some(cache) = &self.cache
+            && let Some(json) = cache.load(&id)
+            && let Ok(recording) = Recording::from_json_at(&json, "the local cache")
+            && recording.id == id
+        {
+            self.counters
+                .cache_hits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(recording);
+        }
+        let (recording, json) = self.read_packed("find", &id, &location).await?;
+        if let Some(cache) = &self.cache {
+            cache.store(&id, &json);
+        }
+        Ok(recording)
+    }
+
+    /// Lists one day folder of one category and reads its index objects (one per
+    /// recording, or one per pack) concurrently; returns the matching summaries and
+    /// the unreadable entries.
     async fn read_day(
         self: Arc<Self>,
         category: String,
         day: Date,
         query: Arc<Query>,
-    ) -> Result<Vec<Entry>, StoreError> {
+    ) -> Result<Vec<Located>, StoreError> {
         let keys = {
             let _permit = self.read_permits.clone().acquire_owned().await;
             self.bucket
@@ -189,20 +274,32 @@ impl Inner {
         };
         let mut reads = JoinSet::new();
         for key in keys {
-            let Some(id) = id_of_key(&key) else { continue };
             let inner = self.clone();
             let category = category.clone();
+            if key.ends_with(INDEX_SUFFIX) {
+                reads.spawn(async move {
+                    let _permit = inner.read_permits.clone().acquire_owned().await;
+                    inner.read_pack_index(&key, &category, day).await
+                });
+                continue;
+            }
+            let Some(id) = id_of_key(&key) else { continue };
             reads.spawn(async move {
                 let _permit = inner.read_permits.clone().acquire_owned().await;
-                inner.read_summary(key, id, &category, day).await
+                let entry = inner.read_summary(key, id, &category, day).await;
+                entry.into_iter().map(|e| (e, None)).collect()
             });
         }
         let mut entries = Vec::new();
         while let Some(done) = reads.join_next().await {
-            match done.map_err(task_failed)? {
-                Some(Ok(summary)) if query.matches(&summary) => entries.push(Ok(summary)),
-                Some(Ok(_)) | None => {}
-                Some(Err(err)) => entries.push(Err(err)),
+            for (entry, location) in done.map_err(task_failed)? {
+                match entry {
+                    Ok(summary) if query.matches(&summary) => {
+                        entries.push((Ok(summary), location));
+                    }
+                    Ok(_) => {}
+                    Err(err) => entries.push((Err(err), None)),
+                }
             }
         }
         Ok(entries)

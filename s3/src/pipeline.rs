@@ -68,17 +68,44 @@ impl Inner {
         self.queued_bytes.fetch_sub(size, AcqRel);
     }
 
-    /// Takes jobs off the queue and uploads them, at most `upload_concurrency` at once.
+    /// Takes jobs off the queue and uploads them, at most `upload_concurrency`
+    /// uploads at once. With packs on, each upload takes every job queued by then, up
+    /// to the pack limits (count and bytes), waiting at most `pack_max_delay` for more
+    /// when it has fewer: a lone recording waits that long, a busy queue not at all.
     pub(crate) async fn dispatch(self: Arc<Self>, mut queue: mpsc::Receiver<Job>) {
         let slots = Arc::new(Semaphore::new(self.options.upload_concurrency));
         let mut running = JoinSet::new();
-        while let Some(job) = queue.recv().await {
+        while let Some(first) = queue.recv().await {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 break;
             };
+            let mut bytes = first.body.len();
+            let mut batch = vec![first];
+            if self.options.packed {
+                let deadline = tokio::time::Instant::now() + self.options.pack_max_delay;
+                while batch.len() < self.options.pack_max_recordings
+                    && bytes < self.options.pack_max_bytes
+                {
+                    let next = match queue.try_recv() {
+                        Ok(job) => Some(job),
+                        Err(mpsc::error::TryRecvError::Disconnected) => None,
+                        Err(mpsc::error::TryRecvError::Empty) => {
+                            tokio::time::timeout_at(deadline, queue.recv())
+                                .await
+                                .ok()
+                                .flatten()
+                        }
+                    };
+                    let Some(job) = next else { break };
+                    bytes += job.body.len();
+                    batch.push(job);
+                }
+            }
             let inner = self.clone();
             running.spawn(async move {
-                inner.process(job).await;
+                for group in inner.groups(batch) {
+                    inner.process(group).await;
+                }
                 drop(slot);
             });
             // Reap finished uploads so the set does not grow without bound.
@@ -87,26 +114,35 @@ impl Inner {
         while running.join_next().await.is_some() {}
     }
 
-    /// Uploads one queued job, or spools it when S3 is down or the upload gives up;
-    /// then gives its bytes back to the queue's budget.
-    async fn process(&self, job: Job) {
+    /// Uploads one group of queued jobs (a pack, or one recording), or spools them
+    /// when S3 is down or the upload gives up; then gives their bytes back to the
+    /// queue's budget.
+    async fn process(&self, jobs: Vec<Job>) {
         if self.state.outage() {
-            self.spool_job(&job);
+            self.spool_jobs(&jobs);
         } else {
-            match self.upload(&job, true).await {
-                Ok(()) => {
-                    self.counters.uploaded.fetch_add(1, Relaxed);
+            match self.upload(&jobs, true).await {
+                Ok(_) => {
+                    self.counters.uploaded.fetch_add(jobs.len() as u64, Relaxed);
                 }
                 Err(err) => {
                     self.enter_outage(&err);
-                    self.spool_job(&job);
+                    self.spool_jobs(&jobs);
                 }
             }
         }
-        let size = job.size();
-        drop(job);
+        let size: u64 = jobs.iter().map(Job::size).sum();
+        let count = jobs.len() as u64;
+        drop(jobs);
         self.release_bytes(size);
-        self.state.done_pending();
+        self.state.done_pending_n(count);
+    }
+
+    /// Writes jobs to the spool, one file each (see [`Inner::spool_job`]).
+    fn spool_jobs(&self, jobs: &[Job]) {
+        for job in jobs {
+            self.spool_job(job);
+        }
     }
 
     /// Writes a job to the spool; counts it as dropped when the spool is full, or
@@ -198,8 +234,9 @@ impl Inner {
         }
     }
 
-    /// One pass over the spool: the oldest recording first, alone (it doubles as the
-    /// probe), then the others concurrently. Returns whether anything was uploaded.
+    /// One pass over the spool: the oldest recordings first, alone (one pack, or one
+    /// recording with packs off: it doubles as the probe), then the others
+    /// concurrently, a pack at a time. Returns whether anything was uploaded.
     async fn drain_round(self: Arc<Self>) -> bool {
         let files = match self.spool.as_ref().map(|spool| (spool, spool.list())) {
             None => Vec::new(),
@@ -213,8 +250,13 @@ impl Inner {
                 return false;
             }
         };
-        let mut files = files.into_iter();
-        let Some(first) = files.next() else {
+        let chunk = if self.options.packed {
+            self.options.pack_max_recordings.max(1)
+        } else {
+            1
+        };
+        let mut chunks = files.chunks(chunk).map(<[PathBuf]>::to_vec);
+        let Some(first) = chunks.next() else {
             // Nothing to try: any answer from S3 that is not a transient failure (even
             // a 403 for a writer without `s3:ListBucket`) means it is reachable.
             if self.state.outage() {
@@ -237,7 +279,7 @@ impl Inner {
         self.leave_outage();
         let slots = Arc::new(Semaphore::new(self.options.upload_concurrency));
         let mut running = JoinSet::new();
-        for path in files {
+        for paths in chunks {
             if self.state.outage() || self.stopped.load(SeqCst) {
                 break;
             }
@@ -246,7 +288,7 @@ impl Inner {
             };
             let inner = self.clone();
             running.spawn(async move {
-                if let Err(err) = inner.upload_spooled(path, true).await {
+                if let Err(err) = inner.upload_spooled(paths, true).await {
                     inner.enter_outage(&err);
                 }
                 drop(slot);
@@ -257,45 +299,59 @@ impl Inner {
         true
     }
 
-    /// Uploads one spooled recording and removes its file. A file that cannot be
-    /// read as a recording is set aside (`.bad`) and counted as dropped.
-    async fn upload_spooled(&self, path: PathBuf, retry: bool) -> Result<(), S3Error> {
+    /// Uploads spooled recordings (in packs when packs are on) and removes each file
+    /// once its recording is in S3. A file that cannot be read as a recording is set
+    /// aside (`.bad`) and counted as dropped.
+    async fn upload_spooled(&self, paths: Vec<PathBuf>, retry: bool) -> Result<(), S3Error> {
         let Some(spool) = &self.spool else {
             return Ok(());
         };
-        let origin = path.display().to_string();
-        let job = match spool.read(&path) {
-            Ok(None) => return Ok(()),
-            Ok(Some(bytes)) => self.job_from_spool(bytes, &origin),
-            Err(err) => Err(playback_store::StoreError::Io {
-                path: path.clone(),
-                op: "read the spooled recording",
-                source: err,
-            }),
-        };
-        let job = match job {
-            Ok(job) => job,
-            Err(err) => {
-                tracing::error!(
-                    target: "playback_s3",
-                    "setting aside the unreadable spooled recording {origin}: {err}"
-                );
-                spool.quarantine(&path);
-                self.counters.dropped.fetch_add(1, Relaxed);
-                self.state.notify();
-                return Ok(());
+        let mut jobs = Vec::with_capacity(paths.len());
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let origin = path.display().to_string();
+            let job = match spool.read(&path) {
+                Ok(None) => continue,
+                Ok(Some(bytes)) => self.job_from_spool(bytes, &origin),
+                Err(err) => Err(playback_store::StoreError::Io {
+                    path: path.clone(),
+                    op: "read the spooled recording",
+                    source: err,
+                }),
+            };
+            match job {
+                Ok(job) => {
+                    jobs.push(job);
+                    files.push(path);
+                }
+                Err(err) => {
+                    tracing::error!(
+                        target: "playback_s3",
+                        "setting aside the unreadable spooled recording {origin}: {err}"
+                    );
+                    spool.quarantine(&path);
+                    self.counters.dropped.fetch_add(1, Relaxed);
+                    self.state.notify();
+                }
             }
-        };
-        if retry {
-            self.upload(&job, true).await?;
-        } else {
-            self.write_job(&job).await?;
         }
-        // Counted before the file goes: whoever sees the spool empty (`drain`) also sees
-        // this upload counted.
-        self.counters.uploaded.fetch_add(1, Relaxed);
-        spool.remove(&path);
-        self.state.notify();
+        for members in self.group_indices(&jobs) {
+            let group: Vec<Job> = members.iter().map(|&n| jobs[n].clone()).collect();
+            if retry {
+                self.upload(&group, true).await?;
+            } else {
+                self.write_group(&group).await?;
+            }
+            // Counted before the files go: whoever sees the spool empty (`drain`) also
+            // sees these uploads counted.
+            self.counters
+                .uploaded
+                .fetch_add(group.len() as u64, Relaxed);
+            for &n in &members {
+                spool.remove(&files[n]);
+            }
+            self.state.notify();
+        }
         Ok(())
     }
 }

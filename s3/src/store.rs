@@ -29,12 +29,25 @@ use crate::spool::Spool;
 /// (with a size cap) and are uploaded when S3 is back, also by the next process
 /// when this one stops first. [`Store::flush`] waits for the queue.
 ///
-/// Layout inside the bucket:
+/// Layout inside the bucket (packs by default, see [`S3StoreBuilder::packed`]):
 ///
 /// ```text
-/// <prefix>recordings/<id>.json                          the recording (zstd above 4 KiB)
-/// <prefix>index/<category>/<YYYY>/<MM>/<DD>/<id>.json   its summary, for listings
+/// <prefix>packs/<YYYY>/<MM>/<DD>/<HH>/<mm>/<stem>.pack        many recordings (zstd above 4 KiB each)
+/// <prefix>packs/<YYYY>/<MM>/<DD>/<HH>/<mm>/<stem>.dir.json    id -> byte range in the pack
+/// <prefix>index/<category>/<YYYY>/<MM>/<DD>/<stem>.pack.json  their summaries, for listings
+/// <prefix>recordings/<id>.json                                one recording (`packed(false)`)
+/// <prefix>index/<category>/<YYYY>/<MM>/<DD>/<id>.json         its summary
 /// ```
+///
+/// **Durability.** A recording is durable in S3 once the upload of its pack (the
+/// pack, its directory and its index objects) has succeeded. [`Store::put`] returns
+/// before that: the recording waits in memory for at most the pack delay (20 ms by
+/// default) plus the upload, or, while S3 is down, in the spool (on disk, synced
+/// unless `spool_fsync(false)`). [`Store::flush`] returns once every recording
+/// accepted so far is in S3, or in the spool while S3 is down (or counted as
+/// dropped). A crash loses what was queued in memory and not yet uploaded or
+/// spooled (at most `max_queued_bytes`); the spool survives and is uploaded by the
+/// next process.
 ///
 /// The sync methods run on the store's own small runtime and wait on a channel, so
 /// they work from plain threads and from inside any async runtime; the `*_async`
@@ -120,6 +133,10 @@ impl S3Store {
                 infrequent_access_above: builder.infrequent_access_above,
                 sampler: builder.sampler.clone(),
                 upload_concurrency: builder.upload_concurrency,
+                packed: builder.packed,
+                pack_max_recordings: builder.pack_max_recordings.max(1),
+                pack_max_bytes: builder.pack_max_bytes,
+                pack_max_delay: builder.pack_max_delay,
                 max_queued_bytes: builder.max_queued_bytes,
                 max_attempts: builder.max_attempts,
                 backoff_base: builder.backoff_base,
@@ -136,6 +153,8 @@ impl S3Store {
             work: Notify::new(),
             probe_now: Notify::new(),
             rng: Mutex::new(rng),
+            dirs: crate::packread::DirCache::default(),
+            delete_lock: tokio::sync::Mutex::new(()),
             read_permits: Arc::new(Semaphore::new(builder.read_concurrency)),
             closed: AtomicBool::new(false),
             stopped: AtomicBool::new(false),

@@ -34,19 +34,37 @@ fn list_keys(server: &TestServer, prefix: &str) -> Vec<String> {
     })
 }
 
+/// The bytes of an object, read with a plain client.
+fn object_bytes(server: &TestServer, key: &str) -> Vec<u8> {
+    let client = raw_client(server);
+    block_on(async {
+        let out = client
+            .get_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("get");
+        out.body.collect().await.unwrap().into_bytes().to_vec()
+    })
+}
+
 #[test]
 fn put_get_delete_round_trip_over_http() {
     let server = TestServer::start(BUCKET);
     let dir = tempfile::tempdir().unwrap();
+    // Three recordings, one pack: it leaves when it holds three.
     let store = support::builder(&server, dir.path(), "roundtrip")
+        .pack_max_recordings(3)
+        .pack_max_delay(Duration::from_secs(600))
         .build_blocking()
         .unwrap();
     let recs: Vec<Recording> = (0..3)
         .map(|i| {
-            recording(
-                "checkout",
-                datetime!(2026-03-01 10:00 UTC) + time::Duration::minutes(i),
-            )
+            let at = datetime!(2026-03-01 10:00 UTC) + time::Duration::minutes(i);
+            let mut rec = recording("checkout", at);
+            rec.id = RecordingId::generate_at(datetime!(2026-03-01 10:00:01 UTC));
+            rec
         })
         .collect();
     for rec in &recs {
@@ -58,17 +76,24 @@ fn put_get_delete_round_trip_over_http() {
         let back = store.get(rec.id()).unwrap();
         assert_eq!(back.to_json().unwrap(), rec.to_json().unwrap());
     }
-    let keys = list_keys(&server, store.prefix());
+    let mut keys = list_keys(&server, store.prefix());
+    keys.sort();
+    let p = store.prefix();
     assert_eq!(
         keys.len(),
-        6,
-        "one body and one index object each: {keys:?}"
+        3,
+        "one pack, its directory, one index object: {keys:?}"
     );
-    assert!(keys.contains(&format!(
-        "{}index/checkout/2026/03/01/{}.json",
-        store.prefix(),
-        recs[0].id()
-    )));
+    assert!(
+        keys[0].starts_with(&format!("{p}index/checkout/2026/03/01/")),
+        "{keys:?}"
+    );
+    assert!(keys[0].ends_with(".pack.json"), "{keys:?}");
+    assert!(keys[1].starts_with(&format!("{p}packs/2026/03/01/10/00/")));
+    assert!(keys[1].ends_with(".dir.json") && keys[2].ends_with(".pack"));
+    let pack_key = keys[2].clone();
+    let pack = String::from_utf8(object_bytes(&server, &pack_key)).unwrap();
+    assert!(recs.iter().all(|r| pack.contains(r.id.as_str())), "{pack}");
 
     store.delete(recs[0].id()).unwrap();
     assert!(matches!(
@@ -90,14 +115,26 @@ fn put_get_delete_round_trip_over_http() {
         [recs[2].id.clone(), recs[1].id.clone()],
         "newest first"
     );
-    assert_eq!(list_keys(&server, store.prefix()).len(), 4);
+    let pack = String::from_utf8(object_bytes(&server, &pack_key)).unwrap();
+    assert!(!pack.contains(recs[0].id.as_str()), "its bytes are gone");
+    assert!(pack.contains(recs[1].id.as_str()));
+    assert_eq!(store.get(recs[2].id()).unwrap().id, recs[2].id);
+    store.delete(recs[1].id()).unwrap();
+    store.delete(recs[2].id()).unwrap();
+    assert!(
+        list_keys(&server, store.prefix()).is_empty(),
+        "the last recording of a pack takes its objects along"
+    );
 }
 
 #[test]
 fn large_recordings_are_zstd_compressed_with_content_encoding_and_round_trip() {
     let server = TestServer::start(BUCKET);
     let dir = tempfile::tempdir().unwrap();
+    // One object per recording: each carries its own Content-Encoding (packs: see
+    // packs::large_recordings_in_a_pack_are_zstd_frames).
     let store = support::builder(&server, dir.path(), "zstd")
+        .packed(false)
         .compress_above(2048)
         .build_blocking()
         .unwrap();
@@ -153,7 +190,9 @@ fn large_recordings_are_zstd_compressed_with_content_encoding_and_round_trip() {
 fn bodies_above_the_threshold_are_written_as_standard_ia() {
     let server = TestServer::start(BUCKET);
     let dir = tempfile::tempdir().unwrap();
+    // One object per recording (packs: see packs::large_recordings_go_to_packs_of_their_own_class).
     let store = support::builder(&server, dir.path(), "ia")
+        .packed(false)
         .compress_above(usize::MAX)
         .infrequent_access_above_kb(8)
         .build_blocking()
@@ -261,10 +300,17 @@ fn transient_store_deletes_what_it_wrote_on_close_and_nothing_else() {
     }
     assert!(transient.flush(FLUSH));
     let prefix = transient.prefix().to_owned();
-    assert_eq!(list_keys(&server, &prefix).len(), 10);
+    assert!(
+        list_keys(&server, &prefix).len() >= 7,
+        "packs, directories, 5 index objects"
+    );
     transient.close().unwrap();
     assert!(list_keys(&server, &prefix).is_empty());
-    assert_eq!(list_keys(&server, keeper.prefix()).len(), 2);
+    assert_eq!(
+        list_keys(&server, keeper.prefix()).len(),
+        3,
+        "a pack, its directory and its index object"
+    );
     assert!(transient.get(&RecordingId::generate()).is_err(), "closed");
 
     let err = support::builder(&server, dir.path(), "bad")
@@ -367,7 +413,9 @@ fn sampling_calculator_gets_category_and_stored_size_and_decides() {
     let dir = tempfile::tempdir().unwrap();
     let seen: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
     let log = seen.clone();
+    // One object per recording, so the stored size is an object's size.
     let store = support::builder(&server, dir.path(), "sampling")
+        .packed(false)
         .compress_above(1024)
         .sampling(move |category, size, _rec| {
             log.lock().push((category.to_owned(), size));

@@ -35,7 +35,7 @@ fn wrong_secret_gives_a_credentials_error_naming_request_bucket_and_key() {
     let text = err.to_string();
     assert!(
         text.starts_with(
-            "s3 store failed to put: PutObject on bucket `recordings` key `errors/recordings/"
+            "s3 store failed to put: PutObject on bucket `recordings` key `errors/packs/"
         ),
         "{text}"
     );
@@ -45,7 +45,9 @@ fn wrong_secret_gives_a_credentials_error_naming_request_bucket_and_key() {
     let err = store.get(rec.id()).unwrap_err();
     assert_eq!(s3_error(&err).kind(), Some(S3ErrorKind::Credentials));
     assert!(
-        err.to_string().contains("GetObject on bucket `recordings`"),
+        // A ULID's pack is found by listing its minute's folder first.
+        err.to_string()
+            .contains("ListObjectsV2 on bucket `recordings`"),
         "{err}"
     );
 

@@ -8,5 +8,6 @@ mod hostile;
 mod layer;
 mod memory;
 mod outage;
+mod packs;
 mod queries;
 mod support;
