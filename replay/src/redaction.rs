@@ -18,21 +18,35 @@ use serde_json::value::RawValue;
 
 use crate::session::Entry;
 
+/// Whether a value holds a redaction marker (`{"playback.redacted": ..}`) anywhere.
+fn has_marker(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.contains_key(REDACTED) || map.values().any(has_marker),
+        Value::Array(items) => items.iter().any(has_marker),
+        _ => false,
+    }
+}
+
 /// How one replay treats redacted values.
 #[derive(Debug, Default)]
 pub(crate) struct Redaction {
     redactor: Option<Arc<Redactor>>,
-    fingerprint_only: bool,
+    /// Whether the process has no fingerprint key; `None`: not looked up yet (the
+    /// lookup reads the environment, so a recording with no marker never pays for it).
+    fingerprint_only: Option<bool>,
 }
 
 impl Redaction {
     pub(crate) fn for_recording(rec: &Recording) -> Redaction {
+        // Without rules there is no redactor, and the key is looked up only if a recorded
+        // value holds a marker (see `prepare`).
+        let Some(spec) = rec.metadata.get(playback_layer::redact::RULES_METADATA) else {
+            return Redaction::default();
+        };
         let key = fingerprint_key();
-        let fingerprint_only = key.is_none();
-        let redactor = rec
-            .metadata
-            .get(playback_layer::redact::RULES_METADATA)
-            .and_then(|spec| serde_json::from_value::<Rules>(spec.clone()).ok())
+        let fingerprint_only = Some(key.is_none());
+        let redactor = serde_json::from_value::<Rules>(spec.clone())
+            .ok()
             .and_then(|rules| rules.compile_for_replay(key).ok())
             .map(Arc::new);
         Redaction {
@@ -44,15 +58,20 @@ impl Redaction {
     /// Without the key, the recorded keys and arguments lose their fingerprints, as the
     /// replayed ones have none.
     pub(crate) fn prepare(&self, entries: &mut [Entry]) {
-        if !self.fingerprint_only {
-            return;
-        }
+        let mut fingerprint_only = self.fingerprint_only;
         for e in entries {
+            let args_marked = e.args.as_ref().is_some_and(|a| a.get().contains(REDACTED));
+            if !args_marked && !e.key.as_ref().is_some_and(has_marker) {
+                continue;
+            }
+            if !*fingerprint_only.get_or_insert_with(|| fingerprint_key().is_none()) {
+                return;
+            }
             if let Some(key) = &mut e.key {
                 strip_fingerprints(key);
             }
             if let Some(args) = &mut e.args
-                && args.get().contains(REDACTED)
+                && args_marked
                 && let Some(stripped) = strip_raw(args)
             {
                 *args = stripped;

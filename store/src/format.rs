@@ -504,10 +504,46 @@ impl Recording {
     /// # Ok::<(), playback_store::StoreError>(())
     /// ```
     pub fn to_json(&self) -> Result<Vec<u8>, StoreError> {
-        serde_json::to_vec_pretty(self).map_err(|source| StoreError::Serialize {
-            id: self.id.to_string(),
-            source,
-        })
+        let mut out = Vec::with_capacity(self.encoded_size_hint());
+        serde_json::to_writer_pretty(&mut out, self)
+            .map(|()| out)
+            .map_err(|source| StoreError::Serialize {
+                id: self.id.to_string(),
+                source,
+            })
+    }
+
+    /// About how many bytes [`Recording::to_json`] writes, so the buffer is allocated once.
+    fn encoded_size_hint(&self) -> usize {
+        let raw = |r: Option<&RawValue>| r.map_or(0, |r| r.get().len());
+        let result = match &self.result {
+            Some(OpResult::Returned { value, .. }) => value.get().len(),
+            Some(OpResult::Panicked { message }) => message.len(),
+            None => 0,
+        };
+        let args: usize = self
+            .args
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 16)
+            .sum();
+        let interceptions: usize = self
+            .interceptions
+            .iter()
+            .map(|i| {
+                256 + i.alias.len()
+                    + i.signature.len()
+                    + i.site.len()
+                    + i.key.as_ref().map_or(0, |_| 64)
+                    + raw(i.args.as_deref())
+                    + raw(i.value.as_deref())
+            })
+            .sum();
+        384 + self.category.len()
+            + self.operation.len()
+            + 64 * self.metadata.len()
+            + args
+            + result
+            + interceptions
     }
 
     /// Parses a recording, checking its `format_version` first.
@@ -537,23 +573,31 @@ impl Recording {
         crate::limits::check_size(u64::try_from(bytes.len()).unwrap_or(u64::MAX), origin)?;
         crate::limits::check_depth(bytes, origin)?;
         let corrupt = |source| crate::limits::parse_error(source, origin);
-        let probe: VersionProbe = match serde_json::from_slice(bytes) {
-            Ok(probe) => probe,
-            // Well-formed JSON of another shape (an array, a string, ...).
-            Err(err) if err.classify() == serde_json::error::Category::Data => {
+        // One pass for a well-formed recording; the version probe, a second pass, only
+        // explains a document that did not read.
+        let full = serde_json::from_slice::<Recording>(bytes);
+        if let Ok(rec) = &full {
+            check_version(&rec.format_version, origin)?;
+        }
+        full.or_else(|err| {
+            let probe: VersionProbe = match serde_json::from_slice(bytes) {
+                Ok(probe) => probe,
+                // Well-formed JSON of another shape (an array, a string, ...).
+                Err(e) if e.classify() == serde_json::error::Category::Data => {
+                    return Err(StoreError::NotARecording {
+                        origin: origin.to_owned(),
+                    });
+                }
+                Err(e) => return Err(corrupt(e)),
+            };
+            let Some(version) = probe.format_version else {
                 return Err(StoreError::NotARecording {
                     origin: origin.to_owned(),
                 });
-            }
-            Err(err) => return Err(corrupt(err)),
-        };
-        let Some(version) = probe.format_version else {
-            return Err(StoreError::NotARecording {
-                origin: origin.to_owned(),
-            });
-        };
-        check_version(&version, origin)?;
-        serde_json::from_slice(bytes).map_err(corrupt)
+            };
+            check_version(&version, origin)?;
+            Err(corrupt(err))
+        })
     }
 }
 

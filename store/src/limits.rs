@@ -52,19 +52,26 @@ pub(crate) fn check_size(len: u64, origin: &str) -> Result<(), StoreError> {
 /// valid JSON. The parser stops at that depth by itself only where it builds values:
 /// it checks the raw parts of a recording (arguments, return values) without a limit.
 pub(crate) fn check_depth(bytes: &[u8], origin: &str) -> Result<(), StoreError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            // Skip a string with a vectorized search for its closing quote: most of a
+            // recording's bytes are inside strings.
+            b'"' => loop {
+                let Some(k) = bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                else {
+                    // Unterminated: the parser reports it.
+                    return Ok(());
+                };
+                i += k + 1;
+                if bytes[i - 1] == b'"' {
+                    break;
+                }
+                // A backslash: the next byte is escaped, whatever it is.
+                i += 1;
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
@@ -228,6 +235,67 @@ mod tests {
         let quoted = format!("[\"{}\\\"{}\"]", "[".repeat(500), "{".repeat(500));
         assert!(check_depth(quoted.as_bytes(), "x").is_ok(), "{quoted}");
         assert!(check_depth("[".repeat(MAX_JSON_DEPTH + 1).as_bytes(), "x").is_err());
+        // An escaped backslash ends the escape: the quote after it closes the string.
+        let closed = format!("[\"a\\\\\"{}", "[".repeat(MAX_JSON_DEPTH));
+        assert!(check_depth(closed.as_bytes(), "x").is_err(), "{closed}");
+        // A lone backslash at the very end, and an unterminated string, are left to the parser.
+        assert!(check_depth(b"[\"abc\\", "x").is_ok());
+        assert!(check_depth(b"[\"abc", "x").is_ok());
+    }
+
+    /// The byte-by-byte scan the fast one replaced, as the reference.
+    fn depth_reference(bytes: &[u8]) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in bytes {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_JSON_DEPTH {
+                        return false;
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn the_fast_depth_scan_agrees_with_the_byte_scan() {
+        let balanced = [b'[', b'{', b']', b'}', b'"', b'\\', b'a', b' '];
+        // Drifts deeper, so the limit is passed in many inputs.
+        let deepening = [b'[', b'[', b'[', b'{', b'"', b'\\', b'a', b']'];
+        let mut rng = fastrand::Rng::with_seed(16);
+        let mut too_deep = 0;
+        for round in 0..20_000 {
+            let (alphabet, len) = match round % 4 {
+                0 => (deepening, rng.usize(0..1_500)),
+                1 => (balanced, rng.usize(0..600)),
+                _ => (balanced, rng.usize(0..60)),
+            };
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            assert_eq!(
+                check_depth(&bytes, "x").is_ok(),
+                depth_reference(&bytes),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            too_deep += usize::from(!depth_reference(&bytes));
+        }
+        assert!(too_deep > 500, "only {too_deep} inputs went past the limit");
     }
 
     #[test]
