@@ -21,7 +21,7 @@ use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
 use playback_redact::Redactor;
-use playback_store::Store;
+use playback_store::{Recording, Store, StoreError};
 
 use crate::capture::Finished;
 use crate::sampling::Config;
@@ -31,6 +31,11 @@ use crate::stats::{Counters, Stats};
 /// recording (a futex wake on the request path costs microseconds); they wake it only
 /// when the queue is half full, and a flush wakes it at once.
 const POLL: Duration = Duration::from_millis(10);
+
+/// The most recordings the writer hands to [`Store::put_batch`] at once. A store that
+/// commits a batch with one durable barrier (`DirStore`) pays it once per batch; the
+/// bytes of a batch are already counted in the budget while they wait in the queue.
+const MAX_BATCH: usize = 256;
 
 /// The queue between closing spans and the writer thread.
 struct Queue {
@@ -201,13 +206,19 @@ pub(crate) fn start(
 }
 
 fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters, redactor: Option<&Redactor>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH.min(queue.items.capacity()));
     loop {
         let flushes = std::mem::take(&mut *queue.flushes.lock());
-        while let Some(item) = queue.items.pop() {
-            let (finished, held) = *item;
-            write(store, stats, finished, redactor);
-            // The store has its own copy (or none): the bytes are free again.
-            drop(held);
+        loop {
+            while batch.len() < MAX_BATCH
+                && let Some(item) = queue.items.pop()
+            {
+                batch.push(*item);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            write_batch(store, stats, &mut batch, redactor);
         }
         for (ack, deadline) in flushes {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -226,6 +237,46 @@ fn run(queue: &Arc<Queue>, store: &dyn Store, stats: &Counters, redactor: Option
 /// writer: a recording whose redaction panicked is dropped (counted as failed), never
 /// stored unredacted.
 fn write(store: &dyn Store, stats: &Counters, finished: Finished, redactor: Option<&Redactor>) {
+    let Some(rec) = redacted(stats, finished, redactor) else {
+        return;
+    };
+    let put = std::panic::AssertUnwindSafe(|| store.put(&rec));
+    count(stats, &rec, std::panic::catch_unwind(put).ok());
+}
+
+/// Builds and redacts each recording of `batch` and stores them with one
+/// [`Store::put_batch`]; counts each one as recorded or failed, then gives the bytes the
+/// batch held in the budget back. Empties `batch`.
+fn write_batch(
+    store: &dyn Store,
+    stats: &Counters,
+    batch: &mut Vec<(Finished, Reservation)>,
+    redactor: Option<&Redactor>,
+) {
+    let mut held = Vec::with_capacity(batch.len());
+    let mut recs = Vec::with_capacity(batch.len());
+    for (finished, reservation) in batch.drain(..) {
+        held.push(reservation);
+        recs.extend(redacted(stats, finished, redactor));
+    }
+    if !recs.is_empty() {
+        let put = std::panic::AssertUnwindSafe(|| store.put_batch(&recs));
+        // A panicking store fails the whole batch; a missing result fails its recording.
+        let mut results = std::panic::catch_unwind(put).ok().map(Vec::into_iter);
+        for rec in &recs {
+            count(stats, rec, results.as_mut().and_then(Iterator::next));
+        }
+    }
+    // The store has its own copies (or none): the bytes are free again.
+    drop(held);
+}
+
+/// The finished recording, redacted; `None` (counted as failed) when redaction panicked.
+fn redacted(
+    stats: &Counters,
+    finished: Finished,
+    redactor: Option<&Redactor>,
+) -> Option<Recording> {
     let mut rec = finished.into_recording();
     if let Some(r) = redactor {
         let redact = std::panic::AssertUnwindSafe(|| r.redact_recording(&mut rec));
@@ -234,20 +285,23 @@ fn write(store: &dyn Store, stats: &Counters, finished: Finished, redactor: Opti
             log_limited(stats, || {
                 tracing::warn!(target: "playback", id = %rec.id, "playback: redaction panicked; the recording was dropped, not stored unredacted");
             });
-            return;
+            return None;
         }
     }
-    let rec = &rec;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.put(rec)));
+    Some(rec)
+}
+
+/// Counts what the store did with `rec`: `None` when it panicked (or gave no result).
+fn count(stats: &Counters, rec: &Recording, result: Option<Result<(), StoreError>>) {
     match result {
-        Ok(Ok(())) => stats.recorded.inc(),
-        Ok(Err(e)) => {
+        Some(Ok(())) => stats.recorded.inc(),
+        Some(Err(e)) => {
             stats.failed.inc();
             log_limited(stats, || {
                 tracing::warn!(target: "playback", error = %e, id = %rec.id, "playback: failed to store recording");
             });
         }
-        Err(_) => {
+        None => {
             stats.failed.inc();
             log_limited(stats, || {
                 tracing::warn!(target: "playback", id = %rec.id, "playback: the store panicked while storing a recording");
@@ -319,6 +373,8 @@ impl Drop for PlaybackGuard {
     }
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod memory_tests;
 #[cfg(test)]
