@@ -18,12 +18,23 @@ use crate::store::Store;
 /// operation started.
 ///
 /// Writes are atomic (a temporary file in the same directory, synced, then renamed), so
-/// a reader never sees half a recording. Categories and ids are checked before any
-/// path is built, and the store never follows a symbolic link inside the root, so it
-/// never reads or writes outside it. A listing reads only the category asked for and
-/// only the days inside the query's time range. A file over
+/// a reader never sees half a recording, even after a crash. Categories and ids are
+/// checked before any path is built, and the store never follows a symbolic link inside
+/// the root, so it never reads or writes outside it. A listing reads only the category
+/// asked for and only the days inside the query's time range. A file over
 /// [`crate::MAX_RECORDING_BYTES`] is refused from its size before it is read, and each
 /// unreadable file is one error entry of a listing, beside the recordings that read.
+///
+/// **What is durable when.** A recording is durable (on disk, surviving a crash or a
+/// power loss) once [`Store::put`] returned `Ok`, or once [`Store::put_batch`] returned
+/// `Ok` for it: `put` syncs the file and then its folder; `put_batch` writes every file
+/// of the batch, syncs them with one barrier (`syncfs` on Linux, once per filesystem the
+/// batch touches; an fsync per file elsewhere), renames them, and syncs each folder whose
+/// entries changed (and the parents of folders it created) once. A crash during a call
+/// can lose the recordings of that call: each is then absent or complete, never partial
+/// (a leftover `.<id>.json.tmp-*` file is hidden from listings). The layer's writer hands
+/// its queue to `put_batch` up to 256 recordings at a time, so a crash also loses what was
+/// still in the layer's queue.
 ///
 /// ```
 /// use playback_store::{DirStore, Query, Recording, Store};

@@ -4,6 +4,7 @@
 mod async_calls;
 mod codecs;
 mod demo;
+mod dir_store;
 mod fanout;
 mod fidelity;
 mod fs;
