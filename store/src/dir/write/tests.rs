@@ -183,3 +183,38 @@ fn a_batch_through_arc_and_box_reaches_the_dir_store() {
     assert!(boxed.put_batch(&b)[0].is_ok());
     assert_eq!(store.list(&Query::category("ok")).unwrap().len(), 2);
 }
+
+#[test]
+fn concurrent_batches_and_reads_never_see_a_partial_file() {
+    let (_tmp, store) = store();
+    let rec = Recording::builder("checkout").build();
+    store.put(&rec).unwrap();
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for n in 0..50 {
+                // The same id several times per batch, and other recordings beside it.
+                let batch: Vec<Recording> = (0..4)
+                    .map(|k| {
+                        let mut r = rec.clone();
+                        r.duration_us = n * 4 + k;
+                        r
+                    })
+                    .chain([Recording::builder("refund").build()])
+                    .collect();
+                let results = store.put_batch(&batch);
+                assert!(results.iter().all(Result::is_ok), "{results:?}");
+            }
+        });
+        for _ in 0..100 {
+            let back = store.get(rec.id()).unwrap();
+            assert_eq!(back.id, rec.id);
+            let listed = store.list(&Query::category("checkout")).unwrap();
+            assert_eq!(listed.len(), 1, "{listed:?}");
+            assert!(listed[0].is_ok(), "{listed:?}");
+        }
+        writer.join().unwrap();
+    });
+    assert_eq!(store.get(rec.id()).unwrap().duration_us, 199);
+    assert_eq!(store.list(&Query::category("refund")).unwrap().len(), 50);
+    assert!(hidden_files(store.root()).is_empty());
+}
