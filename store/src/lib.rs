@@ -40,7 +40,7 @@ pub use crate::format::{
     Summary,
 };
 pub use crate::id::{RecordingId, validate_category};
-pub use crate::limits::{MAX_JSON_DEPTH, MAX_RECORDING_BYTES};
+pub use crate::limits::{MAX_JSON_DEPTH, MAX_RECORDING_BYTES, nests_deeper_than};
 pub use crate::memory::MemoryStore;
 pub use crate::query::{Cmp, MetaFilter, Query, days};
 pub use crate::store::Store;

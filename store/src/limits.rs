@@ -52,6 +52,32 @@ pub(crate) fn check_size(len: u64, origin: &str) -> Result<(), StoreError> {
 /// valid JSON. The parser stops at that depth by itself only where it builds values:
 /// it checks the raw parts of a recording (arguments, return values) without a limit.
 pub(crate) fn check_depth(bytes: &[u8], origin: &str) -> Result<(), StoreError> {
+    if nests_deeper_than(bytes, MAX_JSON_DEPTH) {
+        return Err(StoreError::TooDeep {
+            origin: origin.to_owned(),
+            limit: MAX_JSON_DEPTH,
+        });
+    }
+    Ok(())
+}
+
+/// Whether JSON text nests arrays and objects more than `limit` levels deep (brackets
+/// inside strings do not count). Text that is not JSON is scanned the same way; an
+/// unterminated string ends the scan.
+///
+/// The recorder uses it to mark a value the reader would refuse (deeper than
+/// [`MAX_JSON_DEPTH`] with the document around it) as unrecordable when it is captured.
+///
+/// ```
+/// use playback_store::nests_deeper_than;
+/// assert!(!nests_deeper_than(br#"[[1], {"a": "[[[["}]"#, 2));
+/// assert!(nests_deeper_than(b"[[[1]]]", 2));
+/// ```
+pub fn nests_deeper_than(bytes: &[u8], limit: usize) -> bool {
+    // Fewer opening brackets than the limit, wherever they are: cannot be deeper.
+    if memchr::memchr2_iter(b'[', b'{', bytes).count() <= limit {
+        return false;
+    }
     let mut depth = 0usize;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -60,10 +86,12 @@ pub(crate) fn check_depth(bytes: &[u8], origin: &str) -> Result<(), StoreError> 
             // Skip a string with a vectorized search for its closing quote: most of a
             // recording's bytes are inside strings.
             b'"' => loop {
-                let Some(k) = bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                let Some(k) = bytes
+                    .get(i..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
                 else {
                     // Unterminated: the parser reports it.
-                    return Ok(());
+                    return false;
                 };
                 i += k + 1;
                 if bytes[i - 1] == b'"' {
@@ -74,18 +102,15 @@ pub(crate) fn check_depth(bytes: &[u8], origin: &str) -> Result<(), StoreError> 
             },
             b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_JSON_DEPTH {
-                    return Err(StoreError::TooDeep {
-                        origin: origin.to_owned(),
-                        limit: MAX_JSON_DEPTH,
-                    });
+                if depth > limit {
+                    return true;
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    Ok(())
+    false
 }
 
 /// The error for a document the JSON parser refused: [`StoreError::TooDeep`] when it

@@ -437,3 +437,45 @@ fn a_cancelled_operation_is_skipped_by_default_and_compared_up_to_its_end_on_req
     assert!(playback.stopped_at_recording_end());
     assert_eq!(playback.recorded().outputs(), playback.replayed().outputs());
 }
+
+// ---- a value nested deeper than the reader accepts
+
+/// `levels` arrays inside each other, around `1`.
+fn nested(levels: usize) -> serde_json::Value {
+    (0..levels).fold(json!(1), |v, _| json!([v]))
+}
+
+#[playback::instrument(playback = "input")]
+fn deep_config(levels: usize) -> serde_json::Value {
+    nested(levels)
+}
+
+#[playback::instrument(playback = "operation")]
+fn load_deep(levels: usize) -> usize {
+    deep_config(levels).to_string().len()
+}
+
+#[test]
+fn a_value_too_deep_for_the_reader_is_marked_unrecordable_when_captured() {
+    // 123 levels fit (the document adds four around a value); one more does not.
+    let (recs, _guard, _) = record_with(PlaybackLayer::builder(), || {
+        (load_deep(123), load_deep(124))
+    });
+    assert_eq!(recs.len(), 2, "both recordings were stored and read back");
+    let by_levels = |levels: u64| {
+        recs.iter()
+            .find(|r| r.args["levels"].get() == levels.to_string())
+            .unwrap()
+    };
+    let fits = &by_levels(123).interceptions[0];
+    assert_eq!(fits.unrecordable, None);
+    assert_eq!(fits.value.as_ref().unwrap().get(), nested(123).to_string());
+
+    let deep = by_levels(124);
+    let reason = deep.interceptions[0].unrecordable.as_deref().unwrap();
+    assert!(reason.contains("deeper than 123 levels"), "{reason}");
+    // the rest of the recording is kept, and replaying the call is a clear error
+    assert_eq!(deep.result.as_ref().unwrap().to_json(), json!(249));
+    let err = playback::replay(deep, || load_deep(124)).unwrap_err();
+    assert!(err.to_string().contains("deeper than 123 levels"), "{err}");
+}

@@ -151,7 +151,7 @@ fn outputs_are_not_executed_and_their_args_are_captured_in_order() {
         .map(|o| {
             (
                 o.alias.rsplit("::").next().unwrap().to_owned(),
-                o.args.clone(),
+                o.args.value().clone(),
             )
         })
         .collect();
