@@ -108,7 +108,7 @@ pub use playback_macros::{instrument, service};
 pub use playback_matrix as matrix;
 #[cfg(feature = "replay")]
 pub use playback_replay::{
-    OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,
+    Json, OnMissing, Output, Playback, Providers, ReplayError, ReplayRuntime, ReplayRuntimeBuilder,
     Replayer, Side, Unused, replay, replay_async, replay_layer, replay_recording,
     replay_recording_async,
 };
