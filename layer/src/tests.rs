@@ -449,10 +449,10 @@ fn a_full_queue_drops_and_counts_without_blocking_the_caller() {
     });
     // All ten operations returned while the store was blocked: the caller never waited.
     let s = guard.stats().snapshot();
-    // The writer's batch holds what it took before the store blocked (the queue was woken
-    // at one item and holds at most two, so one or two), the queue two; the rest were
-    // dropped.
-    assert!(s.dropped >= 6, "dropped {}", s.dropped);
+    // The writer's batch holds what it drained before the store blocked (usually one or
+    // two; a few more if it was preempted mid-drain while the caller went on), the queue
+    // two; the rest were dropped and counted.
+    assert!(s.dropped >= 3, "dropped {}", s.dropped);
     for _ in 0..10 {
         let _ = open_gate.send(());
     }
