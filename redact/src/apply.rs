@@ -40,16 +40,41 @@ impl Redactor {
     /// The pattern states at `base`, or `None` when nothing can apply under it (no path
     /// rule alive there, no field rule, no detector): the part is then left as it is,
     /// unparsed.
-    fn states_at(&self, base: &[&str]) -> Option<Vec<State>> {
+    pub(crate) fn states_at(&self, base: &[&str]) -> Option<Vec<State>> {
         let states: Vec<State> = self.paths.iter().map(|(p, _, _)| p.walk(base)).collect();
-        let reaches = !self.keys.is_empty()
+        self.reaches(&states).then_some(states)
+    }
+
+    /// The pattern states one segment below `states` (with room for a walk below).
+    fn states_below(&self, states: &[State], segment: &str) -> Vec<State> {
+        let mut below = Vec::with_capacity(states.len() * 8);
+        below.extend(
+            self.paths
+                .iter()
+                .zip(states)
+                .map(|((p, _, _), s)| p.step(*s, segment)),
+        );
+        below
+    }
+
+    /// The first path rule that matches at `states`: its mode and index.
+    pub(crate) fn matching(&self, states: &[State]) -> Option<(Mode, usize)> {
+        self.paths
+            .iter()
+            .zip(states)
+            .find(|((p, _, _), s)| p.matched(**s))
+            .map(|((_, mode, rule), _)| (*mode, *rule))
+    }
+
+    /// Whether a rule can apply at or under the part whose states are `states`.
+    fn reaches(&self, states: &[State]) -> bool {
+        !self.keys.is_empty()
             || !self.detectors.is_empty()
             || self
                 .paths
                 .iter()
-                .zip(&states)
-                .any(|((p, _, _), s)| p.matched(*s) || p.alive_below(*s));
-        reaches.then_some(states)
+                .zip(states)
+                .any(|((p, _, _), s)| p.matched(*s) || p.alive_below(*s))
     }
 
     /// Applies the rules to `value`, which sits at path `base` of the recording (for
@@ -105,13 +130,37 @@ impl Redactor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn redact_raw(&self, base: &[&str], raw: &mut Box<RawValue>) {
-        let Some(mut stack) = self.states_at(base) else {
+        let Some(stack) = self.states_at(base) else {
             return;
         };
+        self.redact_raw_from(stack, raw);
+    }
+
+    /// [`Redactor::redact_raw`] from the states at the text's path.
+    fn redact_raw_from(&self, mut stack: Vec<State>, raw: &mut Box<RawValue>) {
+        // One pass over the text, as the `Value` path below would write it; that path
+        // runs only for what the pass gives up on.
+        match self.redact_text_json(&mut stack, raw.get()) {
+            Ok(None) => return,
+            Ok(Some(text)) => {
+                if let Ok(out) = RawValue::from_string(text) {
+                    *raw = out;
+                    return;
+                }
+            }
+            Err(_) => {}
+        }
+        stack.truncate(self.paths.len());
+        self.redact_raw_value(&mut stack, raw);
+    }
+
+    /// [`Redactor::redact_raw`] through a `Value` tree (`stack` holds the states at the
+    /// text's path).
+    pub(crate) fn redact_raw_value(&self, stack: &mut Vec<State>, raw: &mut Box<RawValue>) {
         let Ok(mut v) = serde_json::from_str::<Value>(raw.get()) else {
             return;
         };
-        let action = self.walk(&mut stack, 0, &mut v);
+        let action = self.walk(stack, 0, &mut v);
         if let Action::Remove = action {
             v = marker(None);
         }
@@ -134,7 +183,7 @@ impl Redactor {
 
     /// Pushes the pattern states one segment below those at `at`; returns where they
     /// start.
-    fn child(&self, stack: &mut Vec<State>, at: usize, segment: &str) -> usize {
+    pub(crate) fn child(&self, stack: &mut Vec<State>, at: usize, segment: &str) -> usize {
         let start = stack.len();
         for (k, (p, _, _)) in self.paths.iter().enumerate() {
             let s = stack[at + k];
@@ -193,14 +242,15 @@ impl Redactor {
                 }
             }
             Value::Array(items) => {
-                let mut buf = itoa_buf();
-                for (i, v) in items.iter_mut().enumerate() {
-                    let child = self.child(stack, at, index(i, &mut buf));
+                let mut elements = Elements::new(at);
+                for v in items.iter_mut() {
+                    let child = elements.next(self, stack);
                     if let Action::Remove = self.walk(stack, child, v) {
                         *v = marker(None);
                     }
-                    stack.truncate(child);
+                    elements.done(stack, child);
                 }
+                elements.finish(stack);
             }
             Value::String(s) if !self.detectors.is_empty() => {
                 self.redact_text(s);
@@ -249,20 +299,30 @@ impl Redactor {
             }
             _ => {}
         }
+        let start: Vec<State> = self.paths.iter().map(|(p, _, _)| p.start()).collect();
+        let inputs = self.states_below(&start, "inputs");
+        let outputs = self.states_below(&start, "outputs");
         for i in &mut rec.interceptions {
             let kind = match i.kind {
-                playback_store::InterceptionKind::Output => "outputs",
-                _ => "inputs",
+                playback_store::InterceptionKind::Output => &outputs,
+                _ => &inputs,
             };
-            let alias = i.alias.as_str();
+            let at = self.states_below(kind, &i.alias);
             if let Some(key) = &mut i.key {
-                self.redact(&[kind, alias, "key"], key);
+                let mut stack = self.states_below(&at, "key");
+                if self.reaches(&stack)
+                    && let Action::Remove = self.walk(&mut stack, 0, key)
+                {
+                    *key = marker(None);
+                }
             }
-            if let Some(args) = &mut i.args {
-                self.redact_raw(&[kind, alias, "args"], args);
-            }
-            if let Some(value) = &mut i.value {
-                self.redact_raw(&[kind, alias, "value"], value);
+            for (part, raw) in [("args", &mut i.args), ("value", &mut i.value)] {
+                if let Some(raw) = raw {
+                    let stack = self.states_below(&at, part);
+                    if self.reaches(&stack) {
+                        self.redact_raw_from(stack, raw);
+                    }
+                }
             }
             if let Some(panic) = &mut i.panic {
                 self.redact_text(panic);
@@ -280,13 +340,68 @@ impl Redactor {
     }
 }
 
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
+/// The pattern states of an array's elements, one after the other: stepped once for
+/// the whole array when no rule names an index.
+pub(crate) struct Elements {
+    at: usize,
+    i: usize,
+    child: Option<usize>,
+    buf: [u8; 20],
+}
+
+impl Elements {
+    /// The elements of the array whose states are at `at`.
+    pub(crate) fn new(at: usize) -> Self {
+        Elements {
+            at,
+            i: 0,
+            child: None,
+            buf: [0; 20],
+        }
+    }
+
+    /// The states of the next element: where they start in `stack`.
+    pub(crate) fn next(&mut self, r: &Redactor, stack: &mut Vec<State>) -> usize {
+        let i = self.i;
+        self.i += 1;
+        match self.child {
+            Some(child) => child,
+            None => {
+                let child = r.child(stack, self.at, index(i, &mut self.buf));
+                if !r.indexed {
+                    self.child = Some(child);
+                }
+                child
+            }
+        }
+    }
+
+    /// Whether every element has the same states (known after the first [`next`]).
+    ///
+    /// [`next`]: Elements::next
+    pub(crate) fn shared(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// After the element whose states start at `child`: drops them, unless every
+    /// element shares them.
+    pub(crate) fn done(&self, stack: &mut Vec<State>, child: usize) {
+        if self.child.is_none() {
+            stack.truncate(child);
+        }
+    }
+
+    /// After the last element: drops the shared states.
+    pub(crate) fn finish(self, stack: &mut Vec<State>) {
+        if let Some(child) = self.child {
+            stack.truncate(child);
+        }
+    }
 }
 
 /// `i` in decimal, written into `buf` (array indices as path segments, without
 /// allocating).
-fn index(mut i: usize, buf: &mut [u8; 20]) -> &str {
+pub(crate) fn index(mut i: usize, buf: &mut [u8; 20]) -> &str {
     let mut at = buf.len();
     loop {
         at -= 1;

@@ -35,8 +35,10 @@ mod detect;
 mod error;
 mod key;
 mod path;
+mod raw;
 mod rules;
 mod secret;
+mod text;
 
 pub use crate::apply::{RULES_METADATA, strip_fingerprints};
 pub use crate::audit::{AuditReport, Finding, audit};

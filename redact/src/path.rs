@@ -19,7 +19,17 @@ enum Seg {
 /// A parsed path pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct PathPattern {
-    segs: Vec<Seg>,
+    /// Bit `i` set where segment `i` is `**`.
+    any: State,
+    /// Bit `i` set where segment `i` is `*`.
+    one: State,
+    /// The named segments: their bit and name.
+    names: Vec<(State, String)>,
+    /// The bit of a full match.
+    full: State,
+    /// Whether a named segment is an array index (all digits): if none is, every
+    /// element of an array steps to the same state.
+    names_an_index: bool,
 }
 
 /// Where a walk stands in a pattern; `0` is dead (nothing below can match).
@@ -53,7 +63,34 @@ impl PathPattern {
         if segs.len() > MAX_SEGMENTS {
             return Err(invalid("it has more than 62 segments"));
         }
-        Ok(PathPattern { segs })
+        let bits = |want: &dyn Fn(&Seg) -> bool| {
+            segs.iter()
+                .enumerate()
+                .filter(|(_, s)| want(s))
+                .fold(0, |m, (i, _)| m | 1 << i)
+        };
+        let names = segs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Seg::Name(n) => Some((1 << i, n.clone())),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        Ok(PathPattern {
+            full: 1 << segs.len(),
+            any: bits(&|s| *s == Seg::Any),
+            one: bits(&|s| *s == Seg::One),
+            names_an_index: names
+                .iter()
+                .any(|(_, n)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())),
+            names,
+        })
+    }
+
+    /// Whether the step into an array element depends on its index.
+    pub(crate) fn names_an_index(&self) -> bool {
+        self.names_an_index
     }
 
     /// The state at the document's root.
@@ -63,12 +100,13 @@ impl PathPattern {
 
     /// `**` matches zero segments too: from each state before a `**`, the state after it.
     fn closure(&self, mut s: State) -> State {
-        for (i, seg) in self.segs.iter().enumerate() {
-            if *seg == Seg::Any && s & (1 << i) != 0 {
-                s |= 1 << (i + 1);
+        loop {
+            let next = s | (s & self.any) << 1;
+            if next == s {
+                return s;
             }
+            s = next;
         }
-        s
     }
 
     /// The state after one more segment.
@@ -76,30 +114,28 @@ impl PathPattern {
         if s == 0 {
             return 0;
         }
-        let mut next = 0;
-        for (i, seg) in self.segs.iter().enumerate() {
-            if s & (1 << i) == 0 {
-                continue;
-            }
-            match seg {
-                Seg::Any => next |= 1 << i,
-                Seg::One => next |= 1 << (i + 1),
-                Seg::Name(n) if n == segment => next |= 1 << (i + 1),
-                Seg::Name(_) => {}
+        let mut next = (s & self.any) | (s & self.one) << 1;
+        for (bit, name) in &self.names {
+            if s & bit != 0 && name == segment {
+                next |= bit << 1;
             }
         }
-        self.closure(next)
+        if next & self.any == 0 {
+            next
+        } else {
+            self.closure(next)
+        }
     }
 
     /// Whether the path walked so far matches the whole pattern.
     pub(crate) fn matched(&self, s: State) -> bool {
-        s & (1 << self.segs.len()) != 0
+        s & self.full != 0
     }
 
     /// Whether a path that continues from here can still match (a full match with no
     /// `**` left counts as dead below).
     pub(crate) fn alive_below(&self, s: State) -> bool {
-        s & !(1 << self.segs.len()) != 0
+        s & !self.full != 0
     }
 
     /// The state after `path`.

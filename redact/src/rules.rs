@@ -310,6 +310,7 @@ impl Rules {
             }
         }
         Ok(Redactor {
+            indexed: paths.iter().any(|(p, _, _)| p.names_an_index()),
             spec_json: serde_json::to_value(self).unwrap_or_default(),
             hits: self.rules.iter().map(|_| AtomicU64::new(0)).collect(),
             detectors: Detectors::new(&self.detectors, self.detector_mode),
@@ -360,6 +361,9 @@ pub struct Redactor {
     /// `spec` as it is stored in each recording's metadata.
     pub(crate) spec_json: serde_json::Value,
     pub(crate) paths: Vec<(PathPattern, Mode, usize)>,
+    /// Whether a path rule names an array index; if none does, every element of an
+    /// array has the same pattern states, stepped once.
+    pub(crate) indexed: bool,
     pub(crate) keys: Vec<(Regex, Mode, usize)>,
     pub(crate) detectors: Detectors,
     pub(crate) key: Option<FingerprintKey>,
