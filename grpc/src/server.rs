@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::Body;
-use playback_http::HeaderFilter;
+use playback_http::{CategoryCache, HeaderFilter};
 use playback_layer::__private::{Kind, OnMissing, OpCall, Site};
 use prost_reflect::DescriptorPool;
 use tower_layer::Layer;
@@ -47,11 +47,19 @@ static SITE: Site = Site {
 /// The default cap on the recorded messages of each direction of a call.
 pub(crate) const DEFAULT_MAX_MESSAGES: usize = 256 * 1024;
 
+/// The most category names of methods a layer keeps ([`CategoryCache`]).
+const METHOD_NAMES: usize = 1024;
+
 #[derive(Debug)]
 pub(crate) struct Config {
     pub(crate) metadata: HeaderFilter,
     pub(crate) max_message_bytes: usize,
     pub(crate) codec: Codec,
+}
+
+/// The category of the method at `path` (`/shop.Catalog/GetPrice`), made once.
+fn category(methods: &CategoryCache, method: &http::Method, path: &str) -> Arc<str> {
+    methods.get(method, path, || category_name(path))
 }
 
 /// A `tower::Layer` for tonic servers (`Server::builder().layer(..)`) that records each
@@ -77,6 +85,14 @@ pub(crate) struct Config {
 /// calls) are part of the call's recording; the operation goes through the tracing
 /// layer's usual path, so sampling, `max_recording_size` and redaction apply.
 ///
+/// **Sampling comes first.** Before anything else the layer asks the recording layer's
+/// sampler ([`playback_layer::sample_operation`]), with the method's category cached
+/// per method path (and only looked up when the layer has per-category rules). A call
+/// sampling leaves out, or whose category is `skip`ped, or that no playback layer would
+/// see, is passed on with no span, no message tap and no category string; it is counted
+/// once in `stats().sampled_out`. A sampled-in call is recorded exactly as before.
+/// BENCHMARKS.md ("gRPC") has the cost of both.
+///
 /// ```
 /// use playback_grpc_testshop::shop::catalog_server::CatalogServer;
 /// # use playback_grpc_testshop::shop::{catalog_server::Catalog, *};
@@ -96,6 +112,8 @@ pub(crate) struct Config {
 #[derive(Clone)]
 pub struct RecordLayer {
     config: Arc<Config>,
+    /// The categories of the methods called so far.
+    methods: Arc<CategoryCache>,
 }
 
 impl fmt::Debug for RecordLayer {
@@ -212,6 +230,7 @@ impl RecordLayerBuilder {
                 max_message_bytes: self.max_message_bytes,
                 codec: Codec { pool: self.pool },
             }),
+            methods: Arc::new(CategoryCache::new(METHOD_NAMES)),
         }
     }
 }
@@ -223,6 +242,7 @@ impl<S> Layer<S> for RecordLayer {
         RecordService {
             inner,
             config: self.config.clone(),
+            methods: self.methods.clone(),
         }
     }
 }
@@ -239,6 +259,7 @@ impl<S> Layer<S> for RecordLayer {
 pub struct RecordService<S> {
     inner: S,
     config: Arc<Config>,
+    methods: Arc<CategoryCache>,
 }
 
 impl<S> fmt::Debug for RecordService<S> {
@@ -276,19 +297,37 @@ where
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let (mut parts, body) = req.into_parts();
-        let method = parts.uri.path().to_owned();
         let body = match parts.extensions.remove::<ReplayRequest>() {
             // a replay: the recorded messages, encoded with this layer's descriptor pool
             Some(replay) => replay.body(&self.config.codec),
             None => tonic::body::Body::new(body),
         };
-        let category = category_name(&method);
-        let span = tracing::info_span!(
-            target: "playback::grpc",
-            "call",
-            playback = "operation",
-            playback.category = %category,
-        );
+        // Ask the sampler first: a call it leaves out gets no category, no span and no
+        // message tap. The category is only looked up here when a per-category rule
+        // needs it.
+        let mut made = None;
+        let sampled = playback_layer::sample_operation(SITE.category, || {
+            made.insert(category(&self.methods, &parts.method, parts.uri.path()))
+                .clone()
+        });
+        if !sampled.is_captured() {
+            let req = Request::from_parts(parts, body);
+            return ResponseFuture {
+                inner: self.inner.call(req).instrument(tracing::Span::none()),
+                pending: None,
+            };
+        }
+        let method = parts.uri.path().to_owned();
+        let category =
+            made.unwrap_or_else(|| category(&self.methods, &parts.method, parts.uri.path()));
+        let span = sampled.make_span(|| {
+            tracing::info_span!(
+                target: "playback::grpc",
+                "call",
+                playback = "operation",
+                playback.category = %category,
+            )
+        });
         let op = if span.is_disabled() {
             None
         } else {

@@ -53,6 +53,7 @@
 //! - `replay` (default): [`ReplayerExt`].
 
 mod body;
+mod categories;
 #[cfg(feature = "reqwest")]
 mod client;
 mod client_key;
@@ -64,6 +65,7 @@ mod replay;
 mod server;
 
 pub use crate::body::{BodyDecodeError, BodyEncoding, RecordedBody, TeeBody};
+pub use crate::categories::CategoryCache;
 #[cfg(feature = "reqwest")]
 pub use crate::client::{ClientMiddleware, ClientMiddlewareBuilder};
 pub use crate::client_key::ReplayedError;

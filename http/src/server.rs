@@ -16,6 +16,8 @@ use tracing::Instrument as _;
 use tracing::instrument::Instrumented;
 
 use crate::body::{Captured, TeeBody, content_type};
+#[cfg(feature = "axum")]
+use crate::categories::CategoryCache;
 use crate::format::{RecordedRequest, RecordedResponse, ServiceFailure};
 use crate::headers::HeaderFilter;
 
@@ -39,10 +41,34 @@ const DEFAULT_MAX_BODY: usize = 256 * 1024;
 
 type CategoryFn = dyn Fn(&http::request::Parts) -> String + Send + Sync;
 
+/// The most category names of matched routes a layer keeps ([`CategoryCache`]).
+#[cfg(feature = "axum")]
+const ROUTE_NAMES: usize = 1024;
+
 struct Config {
     headers: HeaderFilter,
     max_body_size: usize,
     category: Option<Box<CategoryFn>>,
+    /// The default categories of matched routes.
+    #[cfg(feature = "axum")]
+    routes: CategoryCache,
+}
+
+impl Config {
+    /// The request's category: the custom function's, or the cached name of its
+    /// matched route, or its method and path.
+    fn category(&self, parts: &http::request::Parts) -> Arc<str> {
+        if let Some(f) = &self.category {
+            return Arc::from(f(parts));
+        }
+        #[cfg(feature = "axum")]
+        if let Some(matched) = parts.extensions.get::<axum::extract::MatchedPath>() {
+            return self.routes.get(&parts.method, matched.as_str(), || {
+                category_name(parts.method.as_str(), matched.as_str())
+            });
+        }
+        Arc::from(category_name(parts.method.as_str(), parts.uri.path()))
+    }
 }
 
 /// A `tower::Layer` that records each request an HTTP service answers as a playback
@@ -64,6 +90,17 @@ struct Config {
 /// The handler's instrumented inputs and outputs (and [`ClientMiddleware`] calls) are
 /// part of the request's recording. The operation is recorded through the tracing
 /// layer's usual path, so its settings (sampling, size limits, redaction) apply.
+///
+/// **Sampling comes first.** Before anything else the layer asks the recording layer's
+/// sampler ([`playback_layer::sample_operation`]), with the route's category from a
+/// [`CategoryCache`](crate::CategoryCache) (made once per route, and only looked up when
+/// the layer has per-category rules). A request sampling leaves out, or whose category
+/// is `skip`ped, or that no playback layer would see, is passed on untouched: no span,
+/// no body tap, no allocation by this layer; it is counted once in
+/// `stats().sampled_out`. Its handler's own `#[playback::instrument]` operations are
+/// then sampled on their own, as any other operation outside a recorded one. A
+/// sampled-in request is recorded exactly as before. BENCHMARKS.md ("HTTP") has the
+/// cost of both.
 ///
 /// [`ClientMiddleware`]: crate::ClientMiddleware
 ///
@@ -198,6 +235,8 @@ impl RecordLayerBuilder {
                 headers: self.headers,
                 max_body_size: self.max_body_size,
                 category: self.category,
+                #[cfg(feature = "axum")]
+                routes: CategoryCache::new(ROUTE_NAMES),
             }),
         }
     }
@@ -232,14 +271,6 @@ impl<S> fmt::Debug for RecordService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecordService").finish_non_exhaustive()
     }
-}
-
-fn default_category(parts: &http::request::Parts) -> String {
-    #[cfg(feature = "axum")]
-    if let Some(matched) = parts.extensions.get::<axum::extract::MatchedPath>() {
-        return category_name(parts.method.as_str(), matched.as_str());
-    }
-    category_name(parts.method.as_str(), parts.uri.path())
 }
 
 /// `GET /carts/{id}` as a category a store accepts (no `/`, no `..`): `GET carts.{id}`;
@@ -306,16 +337,28 @@ where
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let (parts, body) = req.into_parts();
-        let category = match &self.config.category {
-            Some(f) => f(&parts),
-            None => default_category(&parts),
-        };
-        let span = tracing::info_span!(
-            target: "playback::http",
-            "request",
-            playback = "operation",
-            playback.category = %category,
-        );
+        // Ask the sampler first: a request it leaves out gets no category, no span and
+        // no body tap. The category is only made here when a per-category rule needs it.
+        let mut made = None;
+        let sampled = playback_layer::sample_operation(SITE.category, || {
+            made.insert(self.config.category(&parts)).clone()
+        });
+        if !sampled.is_captured() {
+            let req = Request::from_parts(parts, TeeBody::passthrough(body));
+            return ResponseFuture {
+                inner: self.inner.call(req).instrument(tracing::Span::none()),
+                pending: None,
+            };
+        }
+        let category = made.unwrap_or_else(|| self.config.category(&parts));
+        let span = sampled.make_span(|| {
+            tracing::info_span!(
+                target: "playback::http",
+                "request",
+                playback = "operation",
+                playback.category = %category,
+            )
+        });
         let op = if span.is_disabled() {
             None
         } else {

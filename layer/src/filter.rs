@@ -47,7 +47,9 @@ pub(crate) enum Mark {
     /// The filter was not asked (a filter before it hid the span), or nothing is known.
     #[default]
     Unknown,
-    /// The filter decided; the layer has not seen the span yet.
+    /// The filter decided; the layer has not seen the span yet. `meta` is 0 when the
+    /// decision was made before the span existed ([`crate::sample_operation`]): it is
+    /// for the next operation span named `name` made on this thread.
     Decided {
         meta: usize,
         name: &'static str,
@@ -69,6 +71,34 @@ fn set_mark(mark: Mark) {
     let _ = MARK.try_with(|m| m.set(mark));
 }
 
+/// A decision made before its span exists, for the next operation span named `name`
+/// made on this thread ([`crate::sample_operation`]).
+pub(crate) fn predecide(name: &'static str, decision: Decision) {
+    set_mark(Mark::Decided {
+        meta: 0,
+        name,
+        decision,
+    });
+}
+
+/// Forgets a decision made before its span if no span took it (the span was not made,
+/// or a filter hid it from the layer and nothing asked).
+pub(crate) fn clear_predecided() {
+    let _ = MARK.try_with(|m| {
+        if let Mark::Decided { meta: 0, .. } = m.get() {
+            m.set(Mark::Unknown);
+        }
+    });
+}
+
+/// Whether this thread holds a decision made before its span for a span named `name`.
+fn is_predecided(name: &str) -> bool {
+    matches!(
+        MARK.try_with(Cell::get),
+        Ok(Mark::Decided { meta: 0, name: n, .. }) if n == name
+    )
+}
+
 /// The layer sees a marked span: the decision the filter made for it, if any.
 pub(crate) fn seen(meta: &Metadata<'_>) -> Option<Decision> {
     let seen = Mark::Seen { name: meta.name() };
@@ -79,6 +109,11 @@ pub(crate) fn seen(meta: &Metadata<'_>) -> Option<Decision> {
             decision,
             ..
         } if key == meta_key(meta) => Some(decision),
+        Mark::Decided {
+            meta: 0,
+            name,
+            decision,
+        } if name == meta.name() => Some(decision),
         _ => None,
     }
 }
@@ -119,8 +154,11 @@ impl<S> Filter<S> for PlaybackFilter {
             return true;
         };
         if has_field(meta.fields(), CATEGORY) {
-            // the category is a field value, which only `on_new_span` can read
-            set_mark(Mark::Unknown);
+            // the category is a field value, which only `on_new_span` can read, unless
+            // the code making the span asked first (`sample_operation`)
+            if !is_predecided(meta.name()) {
+                set_mark(Mark::Unknown);
+            }
             return true;
         }
         let decision = shared.config.decide(meta.name());

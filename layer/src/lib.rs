@@ -58,6 +58,7 @@ mod functions;
 mod hook;
 mod layer;
 mod op_call;
+mod presample;
 mod recorder;
 mod sampling;
 mod scope;
@@ -76,6 +77,7 @@ pub use crate::functions::{
 };
 pub use crate::hook::{Answer, OpInfo, ReplayActivity, ReplayHook, ReplayScope};
 pub use crate::layer::{FilteredPlaybackLayer, PlaybackLayer};
+pub use crate::presample::{Sampled, sample_operation};
 pub use crate::site::{Kind, OnMissing, Site};
 pub use crate::stats::{Stats, StatsSnapshot};
 pub use crate::writer::PlaybackGuard;

@@ -81,10 +81,20 @@ impl Config {
     /// The sampling decision for a new operation of `category`.
     #[inline]
     pub(crate) fn decide(&self, category: &str) -> Decision {
+        self.decide_lazy(|| category)
+    }
+
+    /// [`Config::decide`] with the category made only when a per-category rule needs
+    /// it (with no rules, the default rate alone decides).
+    #[inline]
+    pub(crate) fn decide_lazy<C: AsRef<str>>(&self, category: impl FnOnce() -> C) -> Decision {
         let rule = if self.rules.is_empty() {
             Rule::default()
         } else {
-            self.rules.get(category).copied().unwrap_or_default()
+            self.rules
+                .get(category().as_ref())
+                .copied()
+                .unwrap_or_default()
         };
         if rule.skip {
             return Decision::Skip;

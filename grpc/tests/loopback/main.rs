@@ -9,4 +9,5 @@ mod fanout;
 mod limits;
 mod roundtrip;
 mod rpcreplay;
+mod sampling;
 mod support;

@@ -7,4 +7,5 @@ mod fanout;
 mod redaction;
 mod replay;
 mod rpcreplay;
+mod sampling;
 mod support;
