@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::serialize::{empty_object, null_raw, placeholder_raw};
+use crate::serialize::{empty_object, null_raw};
 use crate::site::Site;
 
 /// How the operation is named in its recording; formatted by the writer.
@@ -56,55 +56,10 @@ pub(crate) struct Pending {
     pub(crate) captured: Captured,
 }
 
-/// How deep a captured value may nest: a recording is read up to
-/// [`playback_store::MAX_JSON_DEPTH`] levels, and the document puts each value at most
-/// four levels down (`interceptions[i].value`, `result.returned.value`, `args.name`).
-pub(crate) const MAX_VALUE_DEPTH: usize = playback_store::MAX_JSON_DEPTH - 4;
-
-fn too_deep_reason() -> String {
-    format!(
-        "the value nests deeper than {MAX_VALUE_DEPTH} levels, which the recording reader refuses (playback_store::MAX_JSON_DEPTH)"
-    )
-}
-
-/// Replaces a raw value the reader would refuse as too deep by an unrecordable
-/// placeholder; returns the reason when it did.
-fn guard_raw(raw: &mut Box<RawValue>) -> Option<String> {
-    if !playback_store::nests_deeper_than(raw.get().as_bytes(), MAX_VALUE_DEPTH) {
-        return None;
-    }
-    let reason = too_deep_reason();
-    *raw = placeholder_raw(&reason);
-    Some(reason)
-}
-
-fn value_depth_over(value: &Value, limit: usize) -> bool {
-    match value {
-        Value::Array(_) | Value::Object(_) if limit == 0 => true,
-        Value::Array(items) => items.iter().any(|v| value_depth_over(v, limit - 1)),
-        Value::Object(map) => map.values().any(|v| value_depth_over(v, limit - 1)),
-        _ => false,
-    }
-}
-
 impl Pending {
     fn into_interception(self) -> Interception {
         let location = self.site.location();
-        let mut c = self.captured;
-        let mut too_deep = None;
-        for raw in [c.args.as_mut(), c.value.as_mut()].into_iter().flatten() {
-            too_deep = guard_raw(raw).or(too_deep);
-        }
-        if let Some(key) = c.key.as_mut()
-            && value_depth_over(key, MAX_VALUE_DEPTH)
-        {
-            let reason = too_deep_reason();
-            *key = playback_store::unrecordable(&reason);
-            too_deep = Some(reason);
-        }
-        if let Some(reason) = too_deep {
-            c.unrecordable.get_or_insert(reason);
-        }
+        let c = self.captured;
         let value = c.value.unwrap_or_else(null_raw);
         let mut i = match self.kind {
             InterceptionKind::Output => Interception::output(
@@ -148,16 +103,7 @@ pub(crate) struct Finished {
 }
 
 impl Finished {
-    /// Builds the recording. A value the reader would refuse as too deep becomes an
-    /// unrecordable placeholder (its interception says why), so the recording stays
-    /// readable and the rest of it is kept.
-    pub(crate) fn into_recording(mut self) -> Recording {
-        for raw in self.args.values_mut() {
-            guard_raw(raw);
-        }
-        if let Some(OpResult::Returned { value, .. }) = self.result.as_mut() {
-            guard_raw(value);
-        }
+    pub(crate) fn into_recording(self) -> Recording {
         let id = self
             .id
             .unwrap_or_else(|| RecordingId::generate_at(self.recorded_at));

@@ -51,6 +51,7 @@ mod capture;
 mod codec;
 pub mod codecs;
 mod context;
+mod depth;
 mod error;
 mod filter;
 pub mod fs;

@@ -10,9 +10,32 @@ use serde_json::{Map, Value};
 
 use playback_store::panic_message;
 
-/// Serializes `value` to raw JSON.
+/// How deep a captured value may nest: a recording is read up to
+/// [`playback_store::MAX_JSON_DEPTH`] levels, and the document puts each value at most
+/// four levels down (`interceptions[i].value`, `result.returned.value`, `args.name`).
+pub(crate) const MAX_VALUE_DEPTH: usize = playback_store::MAX_JSON_DEPTH - 4;
+
+fn too_deep() -> String {
+    format!(
+        "the value nests deeper than {MAX_VALUE_DEPTH} levels, which the recording reader refuses (playback_store::MAX_JSON_DEPTH)"
+    )
+}
+
+/// Whether a value whose JSON text is `len` bytes long nests deeper than the reader
+/// accepts. Only a text of more than two bytes per level can; the walk writes nothing.
+fn is_too_deep<T: ?Sized + Serialize>(value: &T, len: usize) -> bool {
+    len > 2 * MAX_VALUE_DEPTH
+        && catch_unwind(AssertUnwindSafe(|| {
+            crate::depth::nests_deeper_than(value, MAX_VALUE_DEPTH)
+        }))
+        .unwrap_or(false)
+}
+
+/// Serializes `value` to raw JSON. A value the recording reader would refuse as too
+/// deep is an error, so it is recorded as unrecordable instead.
 pub(crate) fn to_raw<T: ?Sized + Serialize>(value: &T) -> Result<Box<RawValue>, String> {
     match catch_unwind(AssertUnwindSafe(|| serde_json::value::to_raw_value(value))) {
+        Ok(Ok(raw)) if is_too_deep(value, raw.get().len()) => Err(too_deep()),
         Ok(Ok(raw)) => Ok(raw),
         Ok(Err(e)) => Err(format!("value does not serialize: {e}")),
         Err(p) => Err(format!(
@@ -27,6 +50,9 @@ pub(crate) fn to_raw<T: ?Sized + Serialize>(value: &T) -> Result<Box<RawValue>, 
 pub(crate) fn to_canonical<T: ?Sized + Serialize>(value: &T) -> Result<Value, String> {
     match catch_unwind(AssertUnwindSafe(|| serde_json::to_value(value))) {
         Ok(Ok(mut v)) => {
+            if depth_over(&v, MAX_VALUE_DEPTH) {
+                return Err(too_deep());
+            }
             if !maps_are_sorted() {
                 sort_keys(&mut v);
             }
@@ -37,6 +63,15 @@ pub(crate) fn to_canonical<T: ?Sized + Serialize>(value: &T) -> Result<Value, St
             "a Serialize impl panicked: {}",
             panic_message(p.as_ref())
         )),
+    }
+}
+
+fn depth_over(value: &Value, limit: usize) -> bool {
+    match value {
+        Value::Array(_) | Value::Object(_) if limit == 0 => true,
+        Value::Array(items) => items.iter().any(|v| depth_over(v, limit - 1)),
+        Value::Object(map) => map.values().any(|v| depth_over(v, limit - 1)),
+        _ => false,
     }
 }
 
@@ -151,6 +186,20 @@ mod tests {
     #[test]
     fn a_failing_serialize_impl_becomes_an_error() {
         assert!(to_raw(&Fails).unwrap_err().contains("no way"));
+    }
+
+    #[test]
+    fn a_value_deeper_than_the_reader_accepts_is_an_error() {
+        let nested = |levels: usize| (0..levels).fold(Value::from(1), |v, _| Value::Array(vec![v]));
+        assert!(to_raw(&nested(MAX_VALUE_DEPTH)).is_ok());
+        let err = to_raw(&nested(MAX_VALUE_DEPTH + 1)).unwrap_err();
+        assert!(err.contains("deeper than 123 levels"), "{err}");
+        assert!(to_canonical(&nested(MAX_VALUE_DEPTH)).is_ok());
+        assert!(
+            to_canonical(&nested(MAX_VALUE_DEPTH + 1))
+                .unwrap_err()
+                .contains("deeper")
+        );
     }
 
     #[test]

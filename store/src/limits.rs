@@ -82,36 +82,51 @@ pub fn nests_deeper_than(bytes: &[u8], limit: usize) -> bool {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         i += 1;
-        match b {
-            // Skip a string with a vectorized search for its closing quote: most of a
-            // recording's bytes are inside strings.
-            b'"' => loop {
-                let Some(k) = bytes
-                    .get(i..)
-                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-                else {
+        match CLASS[usize::from(b)] {
+            QUOTE => loop {
+                // Inside a string: only a quote or a backslash matters.
+                let Some(&c) = bytes.get(i) else {
                     // Unterminated: the parser reports it.
                     return false;
                 };
-                i += k + 1;
-                if bytes[i - 1] == b'"' {
-                    break;
-                }
-                // A backslash: the next byte is escaped, whatever it is.
                 i += 1;
+                match CLASS[usize::from(c)] {
+                    QUOTE => break,
+                    // The next byte is escaped, whatever it is.
+                    BACKSLASH => i += 1,
+                    _ => {}
+                }
             },
-            b'[' | b'{' => {
+            OPEN => {
                 depth += 1;
                 if depth > limit {
                     return true;
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            CLOSE => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
     false
 }
+
+const QUOTE: u8 = 1;
+const BACKSLASH: u8 = 2;
+const OPEN: u8 = 3;
+const CLOSE: u8 = 4;
+
+/// What each byte is to the depth scan (a table lookup is cheaper than a comparison
+/// chain in the loop, and strings are mostly short, so a search call per string is not).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = QUOTE;
+    t[b'\\' as usize] = BACKSLASH;
+    t[b'[' as usize] = OPEN;
+    t[b'{' as usize] = OPEN;
+    t[b']' as usize] = CLOSE;
+    t[b'}' as usize] = CLOSE;
+    t
+};
 
 /// The error for a document the JSON parser refused: [`StoreError::TooDeep`] when it
 /// nests deeper than [`MAX_JSON_DEPTH`], else [`StoreError::Corrupt`].

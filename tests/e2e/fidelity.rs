@@ -458,9 +458,10 @@ fn load_deep(levels: usize) -> usize {
 #[test]
 fn a_value_too_deep_for_the_reader_is_marked_unrecordable_when_captured() {
     // 123 levels fit (the document adds four around a value); one more does not.
-    let (recs, _guard, _) = record_with(PlaybackLayer::builder(), || {
+    let (recs, guard, _) = record_with(PlaybackLayer::builder(), || {
         (load_deep(123), load_deep(124))
     });
+    assert_eq!(guard.stats().snapshot().unrecordable, 1, "counted and logged");
     assert_eq!(recs.len(), 2, "both recordings were stored and read back");
     let by_levels = |levels: u64| {
         recs.iter()
