@@ -127,7 +127,7 @@ impl Default for S3StoreBuilder {
             pack_max_bytes: 4 * 1024 * 1024,
             pack_max_delay: Duration::from_millis(20),
             read_concurrency: 32,
-            queue_capacity: 4096,
+            queue_capacity: 65_536,
             max_queued_bytes: 64 * 1024 * 1024,
             max_attempts: 4,
             backoff_base: Duration::from_millis(100),
@@ -386,7 +386,8 @@ impl S3StoreBuilder {
     }
 
     /// How many recordings may wait for an upload slot in memory; past that, `put`
-    /// writes them to the spool instead of waiting. Default 4096.
+    /// writes them to the spool instead of waiting. Default 65,536 (3 s at 20,000
+    /// recordings per second; `max_queued_bytes` bounds their memory).
     ///
     /// ```
     /// let b = playback_s3::S3Store::builder().queue_capacity(100);

@@ -21,9 +21,21 @@ pub(crate) struct Encoded {
     pub(crate) compressed: bool,
 }
 
-/// Serializes a recording, compressing it when the JSON is larger than `compress_above`.
-pub(crate) fn encode(recording: &Recording, compress_above: usize) -> Result<Encoded, StoreError> {
-    let json = recording.to_json()?;
+/// Serializes a recording, compressing it when the JSON is larger than `compress_above`;
+/// `compact` JSON (one line, for packs) or pretty-printed (one object per recording).
+pub(crate) fn encode(
+    recording: &Recording,
+    compress_above: usize,
+    compact: bool,
+) -> Result<Encoded, StoreError> {
+    let json = if compact {
+        serde_json::to_vec(recording).map_err(|source| StoreError::Serialize {
+            id: recording.id.to_string(),
+            source,
+        })?
+    } else {
+        recording.to_json()?
+    };
     if json.len() <= compress_above {
         return Ok(Encoded {
             bytes: json,
@@ -114,7 +126,7 @@ mod tests {
     #[test]
     fn small_recordings_stay_plain_json() {
         let rec = Recording::builder("c").build();
-        let enc = encode(&rec, 4096).unwrap();
+        let enc = encode(&rec, 4096, false).unwrap();
         assert!(!enc.compressed);
         assert_eq!(enc.bytes.first(), Some(&b'{'));
         let back = decode_recording(enc.bytes, "k").unwrap();
@@ -125,7 +137,7 @@ mod tests {
     fn large_recordings_are_compressed_and_round_trip() {
         let rec = big_recording();
         let plain = rec.to_json().unwrap();
-        let enc = encode(&rec, 4096).unwrap();
+        let enc = encode(&rec, 4096, false).unwrap();
         assert!(enc.compressed);
         assert!(is_compressed(&enc.bytes));
         assert!(
@@ -140,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_truncated_zstd_body_is_an_error_naming_the_key() {
-        let enc = encode(&big_recording(), 0).unwrap();
+        let enc = encode(&big_recording(), 0, false).unwrap();
         let cut = enc.bytes[..enc.bytes.len() / 2].to_vec();
         let err = decode_recording(cut, "p/recordings/x.json").unwrap_err();
         assert!(err.to_string().contains("p/recordings/x.json"), "{err}");

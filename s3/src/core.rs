@@ -201,7 +201,10 @@ impl Inner {
     /// Serializes a recording for upload; `None` when the sampling calculator drops it.
     pub(crate) fn prepare(&self, recording: &Recording) -> Result<Option<Job>, StoreError> {
         validate_category(&recording.category)?;
-        let encoded = codec::encode(recording, self.options.compress_above)?;
+        // Packed recordings are compact JSON, one line each: cheaper to write, and the
+        // pack reads as JSON lines (zstd frames aside).
+        let compact = self.options.packed && recording.id.timestamp().is_some();
+        let encoded = codec::encode(recording, self.options.compress_above, compact)?;
         if let Some(sampler) = &self.options.sampler {
             let keep = sampler(&recording.category, encoded.bytes.len(), recording);
             // NaN keeps the recording: losing data silently is the worse mistake.

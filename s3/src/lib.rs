@@ -13,10 +13,11 @@
 //!   next process if this one stops first. Counters (`s3_uploaded`, `s3_retried`,
 //!   `s3_spooled`, `s3_dropped_over_cap`, ...) join the layer's stats.
 //! - **Packs.** Queued recordings are uploaded many to an object (a pack), with one
-//!   directory object and one index object per category and UTC day: over 20,000
-//!   recordings per second on one machine, where one object per recording reached
-//!   about 1,400. A recording is durable in S3 once its pack's upload succeeded;
-//!   `flush` waits for that (or for the spool while S3 is down).
+//!   directory object and one index object per category and UTC day: 20,000
+//!   recordings per second sustained into a loopback server on a 2-core machine,
+//!   where one object per recording sustained under 1,500 (BENCHMARKS.md). A
+//!   recording is durable in S3 once its pack's upload succeeded; `flush` waits for
+//!   that (or for the spool while S3 is down).
 //! - **Cheap searches.** Index objects, filed by category and UTC day, let a query
 //!   list only the days in range and filter on metadata and outcome without
 //!   downloading recordings; `get` finds a recording by its id's ULID time.

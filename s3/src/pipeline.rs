@@ -79,27 +79,10 @@ impl Inner {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 break;
             };
-            let mut bytes = first.body.len();
+            let bytes = first.body.len();
             let mut batch = vec![first];
             if self.options.packed {
-                let deadline = tokio::time::Instant::now() + self.options.pack_max_delay;
-                while batch.len() < self.options.pack_max_recordings
-                    && bytes < self.options.pack_max_bytes
-                {
-                    let next = match queue.try_recv() {
-                        Ok(job) => Some(job),
-                        Err(mpsc::error::TryRecvError::Disconnected) => None,
-                        Err(mpsc::error::TryRecvError::Empty) => {
-                            tokio::time::timeout_at(deadline, queue.recv())
-                                .await
-                                .ok()
-                                .flatten()
-                        }
-                    };
-                    let Some(job) = next else { break };
-                    bytes += job.body.len();
-                    batch.push(job);
-                }
+                self.fill(&mut queue, &mut batch, bytes).await;
             }
             let inner = self.clone();
             running.spawn(async move {
@@ -112,6 +95,32 @@ impl Inner {
             while running.try_join_next().is_some() {}
         }
         while running.join_next().await.is_some() {}
+    }
+
+    /// Adds queued jobs to `batch` up to the pack limits: what is queued now, then,
+    /// when that is fewer, what came by the end of the pack delay. It sleeps once
+    /// instead of waking for each job, so a busy queue costs one wake-up per pack.
+    async fn fill(&self, queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, mut bytes: usize) {
+        let options = &self.options;
+        let deadline = tokio::time::Instant::now() + options.pack_max_delay;
+        loop {
+            while batch.len() < options.pack_max_recordings && bytes < options.pack_max_bytes {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        bytes += job.body.len();
+                        batch.push(job);
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return,
+                }
+            }
+            let full =
+                batch.len() >= options.pack_max_recordings || bytes >= options.pack_max_bytes;
+            if full || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
     }
 
     /// Uploads one group of queued jobs (a pack, or one recording), or spools them
