@@ -79,22 +79,20 @@ pub fn nests_deeper_than(bytes: &[u8], limit: usize) -> bool {
         return false;
     }
     let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
+    let mut bytes = bytes.iter();
+    while let Some(&b) = bytes.next() {
         match CLASS[usize::from(b)] {
+            // Inside a string only a quote or a backslash matters; an unterminated
+            // string ends the scan (the parser reports it).
             QUOTE => loop {
-                // Inside a string: only a quote or a backslash matters.
-                let Some(&c) = bytes.get(i) else {
-                    // Unterminated: the parser reports it.
-                    return false;
-                };
-                i += 1;
-                match CLASS[usize::from(c)] {
-                    QUOTE => break,
+                match bytes.next().map(|&c| CLASS[usize::from(c)]) {
+                    None => return false,
+                    Some(QUOTE) => break,
                     // The next byte is escaped, whatever it is.
-                    BACKSLASH => i += 1,
-                    _ => {}
+                    Some(BACKSLASH) => {
+                        bytes.next();
+                    }
+                    Some(_) => {}
                 }
             },
             OPEN => {
