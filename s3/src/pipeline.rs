@@ -23,6 +23,9 @@ use crate::core::{Inner, Job};
 use crate::error::S3Error;
 use crate::spool::SpoolError;
 
+/// How often an upload that waits to fill its pack looks at the queue.
+const FILL_STEP: std::time::Duration = std::time::Duration::from_millis(1);
+
 impl Inner {
     /// Hands a job to the uploader without waiting; when the queue is full, in
     /// recordings or in bytes (`max_queued_bytes`), the job goes to the spool right away.
@@ -97,9 +100,10 @@ impl Inner {
         while running.join_next().await.is_some() {}
     }
 
-    /// Adds queued jobs to `batch` up to the pack limits: what is queued now, then,
-    /// when that is fewer, what came by the end of the pack delay. It sleeps once
-    /// instead of waking for each job, so a busy queue costs one wake-up per pack.
+    /// Adds queued jobs to `batch` up to the pack limits: what is queued now, then
+    /// what comes before the end of the pack delay, looking every
+    /// [`FILL_STEP`] instead of waking for each job (a busy queue then costs a few
+    /// wake-ups per pack); a full pack leaves within one step.
     async fn fill(&self, queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, mut bytes: usize) {
         let options = &self.options;
         let deadline = tokio::time::Instant::now() + options.pack_max_delay;
@@ -116,10 +120,11 @@ impl Inner {
             }
             let full =
                 batch.len() >= options.pack_max_recordings || bytes >= options.pack_max_bytes;
-            if full || tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if full || now >= deadline {
                 return;
             }
-            tokio::time::sleep_until(deadline).await;
+            tokio::time::sleep_until(deadline.min(now + FILL_STEP)).await;
         }
     }
 
@@ -317,7 +322,12 @@ impl Inner {
         };
         let mut jobs = Vec::with_capacity(paths.len());
         let mut files = Vec::with_capacity(paths.len());
+        let mut bytes = 0;
         for path in paths {
+            // At most a pack's worth in memory; the rest waits for the next round.
+            if bytes >= self.options.pack_max_bytes {
+                break;
+            }
             let origin = path.display().to_string();
             let job = match spool.read(&path) {
                 Ok(None) => continue,
@@ -330,6 +340,7 @@ impl Inner {
             };
             match job {
                 Ok(job) => {
+                    bytes += job.body.len();
                     jobs.push(job);
                     files.push(path);
                 }

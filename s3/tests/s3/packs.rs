@@ -228,8 +228,10 @@ fn large_recordings_go_to_packs_of_their_own_storage_class() {
 fn a_pack_upload_that_fails_in_an_outage_is_spooled_and_lands_as_packs_later() {
     let server = TestServer::start(BUCKET);
     let dir = tempfile::tempdir().unwrap();
+    // Small packs: draining reads at most a pack's worth of the spool at a time.
     let store = support::builder(&server, dir.path(), "packoutage")
         .max_attempts(2)
+        .pack_max_bytes(64 * 1024)
         .build_blocking()
         .unwrap();
     server.stop();
@@ -249,8 +251,21 @@ fn a_pack_upload_that_fails_in_an_outage_is_spooled_and_lands_as_packs_later() {
     assert_eq!(store.counter("s3_dropped_over_cap"), 0);
     let puts = server.requests("PutObject") - puts;
     assert!(
-        puts <= 50,
-        "{puts} PutObject requests: the spool is uploaded in packs"
+        puts <= 150,
+        "{puts} PutObject requests: the spool is uploaded in packs of at most 64 KiB \
+         (one object per recording would take 600)"
+    );
+    let packs = keys(&server, store.prefix())
+        .into_iter()
+        .filter(|k| k.ends_with(".pack"))
+        .count();
+    let spooled_bytes: usize = recs
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .sum();
+    assert!(
+        packs > spooled_bytes / (64 * 1024),
+        "{packs} packs for {spooled_bytes} bytes: at most 64 KiB of the spool at a time"
     );
     assert_eq!(store.list(&Query::category("checkout")).unwrap().len(), 200);
     assert_eq!(store.list(&Query::category("refund")).unwrap().len(), 100);
