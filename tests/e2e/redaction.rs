@@ -88,12 +88,32 @@ pub(crate) fn files_containing(dir: &Path, needle: &str) -> (usize, Vec<String>)
             if let Ok(plain) = zstd::decode_all(&bytes[..]) {
                 views.push(plain);
             }
+            // An S3 pack holds one zstd frame per compressed recording, among JSON lines.
+            views.extend(zstd_frames(&bytes));
             if views.iter().any(|v| contains(v, needle.as_bytes())) {
                 found.push(path.display().to_string());
             }
         }
     }
     (scanned, found)
+}
+
+/// The decompressed zstd frames found anywhere in `bytes`.
+pub(crate) fn zstd_frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use std::io::Read as _;
+    const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+    (0..bytes.len().saturating_sub(3))
+        .filter(|&at| bytes[at..].starts_with(&MAGIC))
+        .filter_map(|at| {
+            let mut plain = Vec::new();
+            zstd::stream::read::Decoder::new(&bytes[at..])
+                .ok()?
+                .single_frame()
+                .read_to_end(&mut plain)
+                .ok()?;
+            Some(plain)
+        })
+        .collect()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
