@@ -461,7 +461,11 @@ fn a_value_too_deep_for_the_reader_is_marked_unrecordable_when_captured() {
     let (recs, guard, _) = record_with(PlaybackLayer::builder(), || {
         (load_deep(123), load_deep(124))
     });
-    assert_eq!(guard.stats().snapshot().unrecordable, 1, "counted and logged");
+    assert_eq!(
+        guard.stats().snapshot().unrecordable,
+        1,
+        "counted and logged"
+    );
     assert_eq!(recs.len(), 2, "both recordings were stored and read back");
     let by_levels = |levels: u64| {
         recs.iter()

@@ -17,8 +17,8 @@ mod redaction;
 mod redaction_compare;
 #[cfg(feature = "s3")]
 mod redaction_s3;
+mod replay;
 #[cfg(feature = "s3")]
 mod s3_packs;
-mod replay;
 mod service;
 mod support;
