@@ -145,19 +145,49 @@ fn external_service_round_trip_filters_storage_class_and_transient() {
         store.get(big.id()).unwrap().to_json().unwrap(),
         big.to_json().unwrap()
     );
+    // Over the infrequent-access threshold, `big` is packed alone, as a zstd frame, in a
+    // pack object of that storage class.
+    let packs = block_on(
+        client
+            .list_objects_v2()
+            .bucket(&ext.bucket)
+            .prefix(format!("{prefix}packs/"))
+            .send(),
+    )
+    .unwrap();
+    let big_pack = packs
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .find(|k| k.ends_with(".pack") && k.contains(&format!("/{}.{}.", big.id(), big.id())))
+        .unwrap_or_else(|| panic!("no pack of its own for {}: {packs:?}", big.id()))
+        .to_owned();
     let head = block_on(
         client
             .head_object()
             .bucket(&ext.bucket)
-            .key(format!("{prefix}recordings/{}.json", big.id()))
+            .key(&big_pack)
             .send(),
     )
     .unwrap();
-    assert_eq!(head.content_encoding(), Some("zstd"));
     assert!(head.content_length().unwrap() >= 1024, "{head:?}");
     assert_eq!(
         head.storage_class(),
         Some(&aws_sdk_s3::types::StorageClass::StandardIa)
+    );
+    let body = block_on(async {
+        let object = client
+            .get_object()
+            .bucket(&ext.bucket)
+            .key(&big_pack)
+            .send()
+            .await
+            .unwrap();
+        object.body.collect().await.unwrap().into_bytes()
+    });
+    assert!(
+        body.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+        "the packed recording is a zstd frame"
     );
 
     let reader = ext
