@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use playback::redact::Detector;
-use playback::{FingerprintKey, PlaybackLayer, S3Store, StatsSnapshot};
+use playback::{FingerprintKey, PlaybackLayer, Query, S3Store, StatsSnapshot, Store as _};
 use playback_testkit::s3::{ACCESS_KEY, SECRET_KEY, TestServer};
 use tracing_subscriber::prelude::*;
 
@@ -227,14 +227,17 @@ fn run(o: &Options) -> anyhow::Result<Vec<String>> {
     let drained = store.drain(Duration::from_secs(300));
     let recovery = recovering.elapsed();
     let stats = guard.stats().snapshot();
-    // Read from the server's own storage (one file per object): listing tens of
-    // thousands of objects through s3s-fs takes minutes.
-    let bodies = s3.root().join(BUCKET).join("soak/recordings");
-    let delivered = std::fs::read_dir(&bodies)
-        .with_context(|| format!("no recordings in the bucket ({})", bodies.display()))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
-        .count() as u64;
+    // A listing through the store: with packs, it reads one index object per pack and
+    // category-day, not one object per recording.
+    let listed = store
+        .list(&Query::all())
+        .context("list the recordings in the bucket")?;
+    let unreadable = listed.iter().filter(|e| e.is_err()).count();
+    anyhow::ensure!(
+        unreadable == 0,
+        "{unreadable} entries of the bucket's listing did not read"
+    );
+    let delivered = listed.len() as u64;
     let peak = peak_rss_mib();
 
     print_latencies(&results);
