@@ -14,7 +14,8 @@
 //! Flags: `--secs N` (default 60), `--outage-secs N` (default a quarter of `--secs`),
 //! `--rate N` requests per second (default 400), `--concurrency N` requests in flight at
 //! most (default 4), `--max-queued-mib N` for the layer and for the S3 upload queue
-//! (default 64, the default of both), `--slack-mib N` (default [`SLACK_MIB`]).
+//! (default 64, the default of both), `--slack-mib N` (default [`SLACK_MIB`]), `--pack-delay-ms N` (the S3 store's
+//! `pack_max_delay`; default its own, 20 ms).
 
 #[path = "demo/http.rs"]
 #[allow(dead_code, reason = "the soak serves the shop; it does not replay")]
@@ -67,6 +68,8 @@ struct Options {
     concurrency: usize,
     max_queued_mib: u64,
     slack_mib: u64,
+    /// The S3 store's `pack_max_delay`, when not its default.
+    pack_delay_ms: Option<u64>,
 }
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
@@ -107,6 +110,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
         concurrency: 4,
         max_queued_mib: 64,
         slack_mib: SLACK_MIB,
+        pack_delay_ms: None,
     };
     let mut outage = None;
     while let Some(flag) = args.next() {
@@ -123,6 +127,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
             "--concurrency" => o.concurrency = n as usize,
             "--max-queued-mib" => o.max_queued_mib = n,
             "--slack-mib" => o.slack_mib = n,
+            "--pack-delay-ms" => o.pack_delay_ms = Some(n),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
@@ -143,8 +148,8 @@ fn run(o: &Options) -> anyhow::Result<Vec<String>> {
     let mib = 1024 * 1024;
     let s3 = TestServer::start(BUCKET);
     let spool = tempfile::tempdir()?;
-    let store = Arc::new(
-        S3Store::builder()
+    let store = Arc::new({
+        let builder = S3Store::builder()
             .bucket(BUCKET)
             .prefix("soak/")
             .endpoint_url(s3.endpoint())
@@ -155,9 +160,13 @@ fn run(o: &Options) -> anyhow::Result<Vec<String>> {
             .max_attempts(3)
             .retry_backoff(Duration::from_millis(50), Duration::from_millis(500))
             .probe_interval(Duration::from_millis(500))
-            .timeouts(Duration::from_secs(1), Duration::from_secs(5))
-            .build_blocking()?,
-    );
+            .timeouts(Duration::from_secs(1), Duration::from_secs(5));
+        match o.pack_delay_ms {
+            Some(ms) => builder.pack_max_delay(Duration::from_millis(ms)),
+            None => builder,
+        }
+        .build_blocking()?
+    });
 
     let world = tempfile::tempdir()?;
     let db = world.path().join("shop.sqlite3");
