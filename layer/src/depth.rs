@@ -3,7 +3,7 @@
 //! several per byte.
 
 use serde::Serialize;
-use serde::ser::{self, Impossible};
+use serde::ser;
 
 /// serde_json's name for the struct a `RawValue` serializes as: its one field is JSON
 /// text, written verbatim, so its depth is read from the text.
@@ -260,11 +260,12 @@ impl ser::SerializeStruct for Fields<'_> {
         if !self.raw {
             return value.serialize(&mut *self.walker);
         }
-        let mut text = RawText(None);
-        let _ = value.serialize(&mut text);
+        // The field is the JSON text itself, a string.
         let room = self.walker.limit - self.walker.depth;
-        match text.0 {
-            Some(json) if playback_store::nests_deeper_than(json.as_bytes(), room) => {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(json))
+                if playback_store::nests_deeper_than(json.as_bytes(), room) =>
+            {
                 Err(Stop::TooDeep)
             }
             _ => Ok(()),
@@ -276,115 +277,6 @@ impl ser::SerializeStruct for Fields<'_> {
             return Ok(());
         }
         self.walker.close(1)
-    }
-}
-
-/// Takes the text out of a `RawValue`'s one field.
-struct RawText(Option<String>);
-
-impl ser::Serializer for &mut RawText {
-    type Ok = ();
-    type Error = Stop;
-    type SerializeSeq = Impossible<(), Stop>;
-    type SerializeTuple = Impossible<(), Stop>;
-    type SerializeTupleStruct = Impossible<(), Stop>;
-    type SerializeTupleVariant = Impossible<(), Stop>;
-    type SerializeMap = Impossible<(), Stop>;
-    type SerializeStruct = Impossible<(), Stop>;
-    type SerializeStructVariant = Impossible<(), Stop>;
-
-    fn serialize_str(self, v: &str) -> Result<(), Stop> {
-        self.0 = Some(v.to_owned());
-        Ok(())
-    }
-
-    leaf! {
-        serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
-        serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
-        serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_char: char,
-        serialize_bytes: &[u8],
-    }
-
-    fn serialize_none(self) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_unit(self) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Stop> {
-        Err(Stop::Custom)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Stop> {
-        Err(Stop::Custom)
     }
 }
 
